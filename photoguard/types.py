@@ -1,0 +1,225 @@
+"""Frozen value types shared by every stage.
+
+One geometry convention: ``Box(x0, y0, x1, y1)`` in integer pixels of the EXIF-oriented image,
+``x0, y0`` inclusive and ``x1, y1`` exclusive (PIL ``crop`` convention). Adapters convert their
+library's convention (dlib's ``top, right, bottom, left``, Tesseract's ``left, top, width,
+height``) at the edge and nowhere else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class RegionKind(StrEnum):
+    """What a region holds."""
+
+    FACE = "face"
+    TEXT = "text"
+    BARCODE = "barcode"
+
+
+class Action(StrEnum):
+    """What happens to a region in a publishable copy."""
+
+    KEEP = "keep"
+    REDACT = "redact"
+
+
+class Verdict(StrEnum):
+    """The decision for one file, from most to least publishable."""
+
+    PASS = "pass"
+    REDACT = "redact"
+    REVIEW = "review"
+    BLOCK = "block"
+
+    @property
+    def severity(self) -> int:
+        """Rank used to combine verdicts: the worst one wins."""
+        return _SEVERITY[self]
+
+
+_SEVERITY = {Verdict.PASS: 0, Verdict.REDACT: 1, Verdict.REVIEW: 2, Verdict.BLOCK: 3}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Box:
+    """An axis-aligned pixel box ``[x0, x1) x [y0, y1)``."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @classmethod
+    def from_float(cls, x0: float, y0: float, x1: float, y1: float) -> Box:
+        """Round outward so that the box never shrinks."""
+        import math
+
+        return cls(math.floor(x0), math.floor(y0), math.ceil(x1), math.ceil(y1))
+
+    @property
+    def width(self) -> int:
+        return max(0, self.x1 - self.x0)
+
+    @property
+    def height(self) -> int:
+        return max(0, self.y1 - self.y0)
+
+    @property
+    def area(self) -> int:
+        return self.width * self.height
+
+    @property
+    def center(self) -> tuple[float, float]:
+        return ((self.x0 + self.x1) / 2, (self.y0 + self.y1) / 2)
+
+    def intersection(self, other: Box) -> int:
+        """Area shared with ``other``."""
+        w = min(self.x1, other.x1) - max(self.x0, other.x0)
+        h = min(self.y1, other.y1) - max(self.y0, other.y0)
+        return w * h if w > 0 and h > 0 else 0
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union; 0.0 for empty boxes."""
+        inter = self.intersection(other)
+        union = self.area + other.area - inter
+        return inter / union if union else 0.0
+
+    def clamp(self, width: int, height: int) -> Box:
+        """Clip to an image of ``width`` x ``height``."""
+        return Box(
+            min(max(self.x0, 0), width),
+            min(max(self.y0, 0), height),
+            min(max(self.x1, 0), width),
+            min(max(self.y1, 0), height),
+        )
+
+    def scale(self, factor: float) -> Box:
+        """Grow (or shrink) about the centre by ``factor``; not clamped."""
+        cx, cy = self.center
+        hw, hh = self.width * factor / 2, self.height * factor / 2
+        return Box.from_float(cx - hw, cy - hh, cx + hw, cy + hh)
+
+    def pad(self, pixels: int) -> Box:
+        """Grow by ``pixels`` on every side; not clamped."""
+        return Box(self.x0 - pixels, self.y0 - pixels, self.x1 + pixels, self.y1 + pixels)
+
+    def to_list(self) -> list[int]:
+        return [self.x0, self.y0, self.x1, self.y1]
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataInventory:
+    """What metadata the input carried (never its values: they may be PHI)."""
+
+    exif: bool = False
+    gps: bool = False
+    exif_thumbnail: bool = False
+    xmp: bool = False
+    iptc: bool = False
+    comment: bool = False
+    icc_profile: bool = False
+    orientation: int = 1
+
+    def findings(self) -> tuple[str, ...]:
+        """Names of the metadata blocks that a publishable copy must drop."""
+        names = ("exif", "gps", "exif_thumbnail", "xmp", "iptc", "comment")
+        return tuple(n for n in names if getattr(self, n))
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedImage:
+    """A decoded, oriented, normalised image: every frame as RGB uint8 ``(H, W, 3)``."""
+
+    path: Path
+    sha256: str
+    format: str
+    frames: tuple[np.ndarray, ...]
+    metadata: MetadataInventory = field(default_factory=MetadataInventory)
+    source_mode: str = "RGB"
+    icc_profile: bytes | None = None
+    durations_ms: tuple[int, ...] = ()
+
+    @property
+    def width(self) -> int:
+        return int(self.frames[0].shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.frames[0].shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """One thing a detector found, in oriented-pixel space of one frame."""
+
+    kind: RegionKind
+    box: Box
+    score: float
+    detector: str
+    frame: int = 0
+    label: str = ""
+    """For text and barcodes: the PHI kind (``name``, ``mrn``, ...), never the text itself."""
+    polygon: tuple[tuple[int, int], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorRun:
+    """That a detector ran on a file, which version, and whether it finished."""
+
+    name: str
+    version: str
+    ok: bool
+    seconds: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    """A region of the output and what happens to it."""
+
+    kind: RegionKind
+    box: Box
+    action: Action
+    frame: int = 0
+    label: str = ""
+    detector: str = ""
+    score: float = 0.0
+    authorization: str | None = None
+    match: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What the policy decided for one image."""
+
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    regions: tuple[Region, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoResult:
+    """Everything the report needs about one input file; no pixels, no PHI."""
+
+    path: Path
+    sha256: str | None
+    verdict: Verdict
+    reasons: tuple[str, ...]
+    regions: tuple[Region, ...] = ()
+    detectors: tuple[DetectorRun, ...] = ()
+    width: int | None = None
+    height: int | None = None
+    frames: int = 0
+    format: str | None = None
+    metadata: tuple[str, ...] = ()
+    error: str | None = None
+    seconds: float = 0.0
