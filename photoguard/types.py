@@ -171,6 +171,33 @@ class Detection:
     polygon: tuple[tuple[int, int], ...] | None = None
 
 
+class MatchStatus(StrEnum):
+    """The outcome of matching one face against the consent registry."""
+
+    CONSENTED = "consented"
+    UNKNOWN = "unknown"
+    AMBIGUOUS = "ambiguous"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    OUT_OF_SCOPE = "out-of-scope"
+    UNENCODABLE = "unencodable"
+    NOT_CHECKED = "not-checked"
+    """No registry was consulted: every face counts as unconsented."""
+
+
+@dataclass(frozen=True, slots=True)
+class FaceMatch:
+    """Who a face is, as far as consent goes; never carries the encoding."""
+
+    status: MatchStatus
+    authorization: str | None = None
+    distance: float | None = None
+
+    @property
+    def consented(self) -> bool:
+        return self.status is MatchStatus.CONSENTED and self.authorization is not None
+
+
 @dataclass(frozen=True, slots=True)
 class DetectorRun:
     """That a detector ran on a file, which version, and whether it finished."""
@@ -223,3 +250,24 @@ class PhotoResult:
     metadata: tuple[str, ...] = ()
     error: str | None = None
     seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FaceFinding:
+    """A detected face and what matching said about it."""
+
+    detection: Detection
+    match: FaceMatch = field(default_factory=lambda: FaceMatch(MatchStatus.NOT_CHECKED))
+
+
+@dataclass(frozen=True, slots=True)
+class Findings:
+    """Everything the detect and match stages found in one image: the input of ``decide``."""
+
+    width: int
+    height: int
+    faces: tuple[FaceFinding, ...] = ()
+    text: tuple[Detection, ...] = ()
+    barcodes: tuple[Detection, ...] = ()
+    runs: tuple[DetectorRun, ...] = ()
+    metadata: tuple[str, ...] = ()

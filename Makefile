@@ -1,0 +1,52 @@
+# photoguard: `make demo` runs the tool on samples/, `make test` runs the suite.
+# Both set everything up first: system packages (apt, as root) and the locked venv (uv).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+
+.PHONY: help setup system-deps demo test bench lint clean
+
+help:
+	@echo "make setup   install system packages (apt, as root) and the venv at .venv/"
+	@echo "make demo    setup, then: photoguard check samples/"
+	@echo "make test    setup, then: the test suite"
+	@echo "make bench   setup, then: benchmarks -> bench/RESULTS.md"
+	@echo "make lint    ruff"
+
+setup: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "photoguard needs:$$missing"; echo "run as root: sudo apt-get install -y$$missing"; exit 3; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
+	$(UV) sync --frozen --python python3
+	@touch $@
+
+demo: setup
+	$(VENV)/bin/photoguard check samples/ --json out/demo-report.json; rc=$$?; \
+	  if [ $$rc -gt 1 ]; then exit $$rc; fi; echo "demo finished (check exit code $$rc: 1 means something to redact or block)"
+
+test: setup
+	$(PY) -m pytest -n 2 --durations=15
+
+bench: setup
+	$(PY) bench/run.py
+
+lint: setup
+	$(VENV)/bin/ruff check photoguard tests bench
+	$(VENV)/bin/ruff format --check photoguard tests bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache out

@@ -1,0 +1,1 @@
+"""Typer adapters: parse, build Settings, call one library function, print, exit."""

@@ -1,0 +1,99 @@
+"""The ``photoguard`` command: global options and the command groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from photoguard import __version__
+
+EXIT_CODES = """\b
+Exit codes:
+  0  every file passes as it is
+  1  at least one file needs redaction, review or is blocked
+  2  usage error (bad option, bad policy file, missing path)
+  3  environment problem (Tesseract or a model is missing)"""
+
+app = typer.Typer(
+    name="photoguard",
+    help=(
+        "Keep patient faces, names and other PHI out of published photos.\n\n"
+        "Example: photoguard check photos/ --channel instagram --json report.json\n\n"
+        + EXIT_CODES
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    # Tracebacks with locals could print pixel data, names or paths of patients.
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True)
+class CliState:
+    """Global options, handed to every command through the Typer context."""
+
+    config: Path | None = None
+    db_url: str | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"photoguard {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            envvar="PHOTOGUARD_CONFIG",
+            help="Policy file (default: ./photoguard.toml if present, else built-in defaults).",
+        ),
+    ] = None,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="PHOTOGUARD_DB",
+            help="Consent registry URL: sqlite:///path.db or postgresql://... "
+            "(default: ~/.local/share/photoguard/registry.db).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Keep patient faces, names and other PHI out of published photos."""
+    ctx.obj = CliState(config=config, db_url=db)
+
+
+def _register_commands() -> None:
+    from photoguard.cli import check
+
+    app.command(
+        "check",
+        help=check.HELP + "\n\n" + EXIT_CODES,
+        no_args_is_help=True,
+    )(check.check)
+    try:
+        from photoguard.cli import consent
+    except ImportError:  # the consent command group is being built in parallel
+        return
+    app.add_typer(consent.app, name="consent")
+
+
+_register_commands()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,106 @@
+"""Shared CLI plumbing: settings from flags, error-to-exit mapping, tables."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from photoguard.errors import ConfigError, PhotoguardError
+from photoguard.types import PhotoResult, Verdict
+
+console = Console()
+stderr = Console(stderr=True)
+
+VERDICT_STYLE = {
+    Verdict.PASS: "bold green",
+    Verdict.REDACT: "bold yellow",
+    Verdict.REVIEW: "bold magenta",
+    Verdict.BLOCK: "bold red",
+}
+
+
+def err(message: str) -> None:
+    stderr.print(message, highlight=False, markup=False)
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    err(f"error: {message}")
+    return typer.Exit(code)
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"{option} needs a date as YYYY-MM-DD, got {text!r}", 2) from None
+
+
+def settings_or_exit(ctx: typer.Context, **overrides: Any):
+    from photoguard.settings import load_settings
+
+    state = ctx.obj
+    try:
+        return load_settings(state.config, db_url=state.db_url, **overrides)
+    except ConfigError as exc:
+        raise fail(str(exc), 2) from None
+
+
+@contextlib.contextmanager
+def errors_to_exit() -> Iterator[None]:
+    """Turn named errors into one-line messages and exit codes; never a traceback."""
+    try:
+        yield
+    except FileNotFoundError as exc:
+        raise fail(f"no such file or folder: {exc.args[0] if exc.args else exc}", 2) from None
+    except PhotoguardError as exc:
+        raise fail(str(exc), exc.exit_code) from None
+    except OSError as exc:
+        raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), 1) from None
+
+
+def with_progress(results: Iterable[PhotoResult], label: str) -> list[PhotoResult]:
+    """Collect results, showing a progress line on a terminal."""
+    if not sys.stderr.isatty():
+        return list(results)
+    out: list[PhotoResult] = []
+    with stderr.status(f"{label}...") as status:
+        for result in results:
+            out.append(result)
+            status.update(f"{label}: {len(out)} files, last {result.path.name}")
+    return out
+
+
+def print_results(results: list[PhotoResult], quiet: bool = False) -> None:
+    if not quiet and results:
+        table = Table(title="photoguard", show_lines=False)
+        table.add_column("file", overflow="fold")
+        table.add_column("verdict")
+        table.add_column("faces", justify="right")
+        table.add_column("text", justify="right")
+        table.add_column("codes", justify="right")
+        table.add_column("reasons", overflow="fold")
+        for r in results:
+            kinds = [region.kind.value for region in r.regions]
+            table.add_row(
+                str(r.path),
+                f"[{VERDICT_STYLE[r.verdict]}]{r.verdict.value}[/]",
+                str(kinds.count("face")),
+                str(kinds.count("text")),
+                str(kinds.count("barcode")),
+                "; ".join(r.reasons),
+            )
+        console.print(table)
+    counts = {v: sum(r.verdict is v for r in results) for v in Verdict}
+    parts = [f"[{VERDICT_STYLE[v]}]{n} {v.value}[/]" for v, n in counts.items()]
+    console.print(f"{len(results)} files: " + ", ".join(parts))
+
+
+def exit_code(results: list[PhotoResult]) -> int:
+    return 0 if all(r.verdict is Verdict.PASS for r in results) else 1

@@ -1,0 +1,142 @@
+"""Stage 4, decide: findings + policy -> verdict, reasons and regions. Pure.
+
+Reasons name detectors, kinds, counts and authorization ids, never a person's name or the text
+that was found. The worst outcome wins: block > review > redact > pass.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from photoguard.settings import AmbiguousAction, Policy, SubjectAction
+from photoguard.types import (
+    Action,
+    Decision,
+    FaceFinding,
+    Findings,
+    MatchStatus,
+    Region,
+    RegionKind,
+    Verdict,
+)
+
+_UNCONSENTED_WHY = {
+    MatchStatus.NOT_CHECKED: "no consent registry consulted",
+    MatchStatus.UNKNOWN: "matches no enrolled person",
+    MatchStatus.AMBIGUOUS: "match is ambiguous",
+    MatchStatus.EXPIRED: "authorization expired",
+    MatchStatus.REVOKED: "authorization revoked",
+    MatchStatus.OUT_OF_SCOPE: "authorization does not cover this channel or purpose",
+    MatchStatus.UNENCODABLE: "face cannot be recognised (turned, masked or too small)",
+}
+
+
+def decide(findings: Findings, policy: Policy) -> Decision:
+    """Decide what may be published.
+
+    Args:
+        findings: what detection and matching found in one image.
+        policy: the verdict rules.
+
+    Returns:
+        The verdict, the reasons behind it and every region with its action.
+    """
+    verdict = Verdict.PASS
+    reasons: list[str] = []
+
+    def escalate(to: Verdict, reason: str) -> None:
+        nonlocal verdict
+        if to.severity > verdict.severity:
+            verdict = to
+        reasons.append(reason)
+
+    for run in findings.runs:
+        if not run.ok:
+            escalate(Verdict.BLOCK, f"not fully checked: detector {run.name} failed ({run.error})")
+
+    regions = [_face_region(face) for face in findings.faces]
+    image_area = max(1, findings.width * findings.height)
+    _decide_faces(findings.faces, image_area, policy, escalate)
+
+    regions += [_region(d) for d in findings.text]
+    regions += [_region(d) for d in findings.barcodes]
+    if findings.text:
+        kinds = Counter(d.label or "text" for d in findings.text)
+        escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
+    if findings.barcodes:
+        escalate(Verdict.REDACT, f"{_plural(len(findings.barcodes), 'barcode')} to redact")
+    if verdict is Verdict.PASS:
+        reasons.append("nothing that identifies a patient was found")
+    if findings.metadata:
+        reasons.append(f"metadata removed on output: {', '.join(findings.metadata)}")
+    return Decision(verdict=verdict, reasons=tuple(reasons), regions=tuple(regions))
+
+
+def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
+    kept = [f for f in faces if f.match.consented]
+    if kept:
+        ids = sorted({f.match.authorization for f in kept if f.match.authorization})
+        escalate(Verdict.PASS, f"{_plural(len(kept), 'face')} kept under {', '.join(ids)}")
+    unconsented = [f for f in faces if not f.match.consented]
+    if not unconsented:
+        return
+    subjects = [
+        f for f in unconsented if f.detection.box.area / image_area >= policy.subject_share
+    ]
+    ambiguous = [f for f in unconsented if f.match.status is MatchStatus.AMBIGUOUS]
+    if ambiguous:
+        to = Verdict.REVIEW if policy.ambiguous_action is AmbiguousAction.REVIEW else Verdict.BLOCK
+        escalate(to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is")
+    if subjects:
+        why = _why(subjects)
+        share = f"{policy.subject_share:.0%}"
+        if policy.subject_action is SubjectAction.BLOCK:
+            escalate(
+                Verdict.BLOCK,
+                f"main subject has no valid authorization ({why}; face covers >= {share} "
+                "of the image): redaction would defeat the photo",
+            )
+        else:
+            escalate(Verdict.REDACT, f"main subject to redact ({why})")
+    others = [f for f in unconsented if f not in subjects]
+    if others:
+        escalate(Verdict.REDACT, f"{_plural(len(others), 'unconsented face')} to redact ({_why(others)})")
+
+
+def _why(faces: list[FaceFinding]) -> str:
+    statuses = Counter(_UNCONSENTED_WHY.get(f.match.status, f.match.status.value) for f in faces)
+    return "; ".join(statuses)
+
+
+def _face_region(face: FaceFinding) -> Region:
+    d = face.detection
+    return Region(
+        kind=RegionKind.FACE,
+        box=d.box,
+        action=Action.KEEP if face.match.consented else Action.REDACT,
+        frame=d.frame,
+        detector=d.detector,
+        score=d.score,
+        authorization=face.match.authorization if face.match.consented else None,
+        match=face.match.status.value,
+    )
+
+
+def _region(d) -> Region:
+    return Region(
+        kind=d.kind,
+        box=d.box,
+        action=Action.REDACT,
+        frame=d.frame,
+        label=d.label,
+        detector=d.detector,
+        score=d.score,
+    )
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _count(kinds: Counter) -> str:
+    return ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))

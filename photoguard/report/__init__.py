@@ -1,0 +1,1 @@
+"""Stage 6, report: JSON, CSV and HTML built from PhotoResult values only."""
