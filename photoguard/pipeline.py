@@ -1,21 +1,23 @@
-"""The only module that knows the stage order: load -> detect -> match -> decide.
+"""The only module that knows the stage order: load -> detect -> match -> decide -> render.
 
 Any exception inside a file's processing becomes a ``block`` verdict with a one-line reason;
-nothing that was not fully checked can pass.
+nothing that was not fully checked can pass, and nothing unverified is published.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from photoguard.errors import EnvironmentProblem, PhotoguardError
 from photoguard.policy import decide
 from photoguard.settings import Settings
 from photoguard.types import (
+    Action,
     Detection,
     DetectorRun,
     FaceFinding,
@@ -28,27 +30,40 @@ from photoguard.types import (
 )
 
 OUTPUT_MARKER = ".photoguard-output"
-"""A file that marks a folder as photoguard's own output; such folders are never inputs."""
-
-FaceMatcher = Callable[["np.ndarray", list[Detection]], list[FaceMatch]]  # noqa: F821
+"""Marks a folder as photoguard's own output (and holds its manifest); never an input."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class CheckContext:
-    """What a run shares across files: settings, an optional face matcher, exclusions."""
+    """What a run shares across files. Plain data, so that worker processes can receive it."""
 
     settings: Settings
-    matcher: FaceMatcher | None = None
+    enrolled: tuple | None = None
+    """Enrolled people (photoguard.match.Enrolled) for this channel/date; None: no registry."""
+    deny_names: tuple[str, ...] = ()
     exclude: tuple[Path, ...] = ()
-    phi_rules: object | None = None
-    _frame_cache: dict = field(default_factory=dict)
 
 
-def iter_inputs(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator[Path]:
-    """Every file under ``paths``, recursively, in a stable order.
+# -- inputs -------------------------------------------------------------------------------------
 
-    Hidden files and folders, and folders holding an OUTPUT_MARKER, are skipped; files named
-    explicitly are always checked.
+
+SIDECAR_SUFFIXES = frozenset(
+    {".md", ".txt", ".rst", ".json", ".jsonl", ".csv", ".toml", ".yaml", ".yml", ".py", ".log"}
+)
+"""Documentation and data files that may sit beside photos. Inside folders, such a file is
+ignored (and listed as ignored) only when its content is plain text; anything else with one of
+these names (a JPEG renamed .txt, say) is checked like every other file."""
+
+
+def iter_inputs(
+    paths: Iterable[Path], exclude: Iterable[Path] = (), ignored: list[Path] | None = None
+) -> Iterator[tuple[Path, Path]]:
+    """Yield ``(file, root)`` for every input file under ``paths``, in a stable order.
+
+    ``root`` is the folder the file was found under (or the file's own folder when it was named
+    directly), so outputs can mirror the input tree. Hidden files and folders, photoguard's
+    output folders and plain-text sidecar files (collected in ``ignored``) are skipped inside
+    folders; a file named explicitly is always an input.
 
     Raises:
         FileNotFoundError: a named path does not exist.
@@ -57,23 +72,40 @@ def iter_inputs(paths: Iterable[Path], exclude: Iterable[Path] = ()) -> Iterator
     for path in paths:
         if not path.exists():
             raise FileNotFoundError(str(path))
-        if path.is_file():
-            if path.resolve() not in excluded:
-                yield path
-            continue
-        yield from _walk(path, excluded)
+        if path.is_dir():
+            for file in _walk(path, excluded, ignored):
+                yield file, path
+        elif path.resolve() not in excluded:
+            yield path, path.parent
 
 
-def _walk(folder: Path, excluded: set[Path]) -> Iterator[Path]:
+def _walk(folder: Path, excluded: set[Path], ignored: list[Path] | None) -> Iterator[Path]:
     if (folder / OUTPUT_MARKER).exists() or folder.resolve() in excluded:
         return
     for child in sorted(folder.iterdir(), key=lambda p: p.name):
         if child.name.startswith("."):
             continue
         if child.is_dir():
-            yield from _walk(child, excluded)
-        elif child.is_file() and child.resolve() not in excluded:
+            yield from _walk(child, excluded, ignored)
+        elif child.resolve() in excluded:
+            continue
+        elif _is_text_sidecar(child):
+            if ignored is not None:
+                ignored.append(child)
+        else:
             yield child
+
+
+def _is_text_sidecar(path: Path) -> bool:
+    if path.suffix.lower() not in SIDECAR_SUFFIXES:
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        head.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    return b"\0" not in head
 
 
 def preflight(settings: Settings) -> None:
@@ -93,25 +125,28 @@ def preflight(settings: Settings) -> None:
         tesseract_version()
 
 
+# -- check --------------------------------------------------------------------------------------
+
+
 def check_file(path: Path, ctx: CheckContext) -> PhotoResult:
     """Load, detect, match and decide one file; never raises for a bad file."""
+    return _check(path, ctx)[0]
+
+
+def _check(path: Path, ctx: CheckContext) -> tuple[PhotoResult, LoadedImage | None]:
     from photoguard.load import load_image
 
     started = time.perf_counter()
     try:
         image = load_image(path, max_pixels=ctx.settings.policy.max_pixels)
     except PhotoguardError as exc:
-        return PhotoResult(
-            path=path,
-            sha256=_sha256_or_none(path),
-            verdict=Verdict.BLOCK,
-            reasons=(f"not checked: {exc}",),
-            error=str(exc),
-            seconds=time.perf_counter() - started,
-        )
+        return _blocked(path, f"not checked: {exc}", started, error=str(exc)), None
+    except OSError as exc:
+        reason = f"not checked: cannot read {path.name}: {exc.strerror or exc}"
+        return _blocked(path, reason, started, error=reason), None
     findings = find(image, ctx)
     decision = decide(findings, ctx.settings.policy)
-    return PhotoResult(
+    result = PhotoResult(
         path=path,
         sha256=image.sha256,
         verdict=decision.verdict,
@@ -125,16 +160,33 @@ def check_file(path: Path, ctx: CheckContext) -> PhotoResult:
         metadata=findings.metadata,
         seconds=time.perf_counter() - started,
     )
+    return result, image
 
 
-def check_paths(paths: Iterable[Path], ctx: CheckContext) -> Iterator[PhotoResult]:
-    """Check every input file under ``paths`` (see iter_inputs), one result per file."""
-    for path in iter_inputs(paths, ctx.exclude):
-        yield check_file(path, ctx)
+def _blocked(path: Path, reason: str, started: float, **extra) -> PhotoResult:
+    return PhotoResult(
+        path=path,
+        sha256=_sha256_or_none(path),
+        verdict=Verdict.BLOCK,
+        reasons=(reason,),
+        seconds=time.perf_counter() - started,
+        **extra,
+    )
+
+
+def check_paths(
+    paths: Iterable[Path], ctx: CheckContext, workers: int = 1, ignored: list[Path] | None = None
+) -> Iterator[PhotoResult]:
+    """Check every input file under ``paths`` (see iter_inputs), one result per file, in order."""
+    inputs = (file for file, _root in iter_inputs(paths, ctx.exclude, ignored))
+    yield from _map(check_file, inputs, ctx, workers)
+
+
+# -- detect + match -----------------------------------------------------------------------------
 
 
 def find(image: LoadedImage, ctx: CheckContext) -> Findings:
-    """Run every configured detector on every distinct frame; failures become runs with ok=False."""
+    """Run every configured detector on every distinct frame; a crash is a failed run."""
     policy = ctx.settings.policy
     faces: list[FaceFinding] = []
     text: list[Detection] = []
@@ -146,11 +198,11 @@ def find(image: LoadedImage, ctx: CheckContext) -> Findings:
         if digest in seen:  # identical frames (static GIF frames, MPO copies) are checked once
             continue
         seen.add(digest)
-        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx), []))
+        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx)))
         if policy.text:
-            text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx), []))
+            text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
         if policy.barcodes:
-            barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx), []))
+            barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx)))
     return Findings(
         width=image.width,
         height=image.height,
@@ -173,7 +225,7 @@ def _at(index: int, items: list) -> list:
     return out
 
 
-def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str]], empty):
+def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str]]) -> list:
     """Run one stage, record its timing and version; an exception is recorded, not raised."""
     started = time.perf_counter()
     previous = runs.get(stage)
@@ -181,12 +233,12 @@ def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list
         found, version = call()
     except EnvironmentProblem:
         raise
-    except Exception as exc:  # noqa: BLE001 - any detector crash must block the file, not pass it
+    except Exception as exc:  # noqa: BLE001 - a detector crash must block the file, not pass it
         message = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
         runs[stage] = DetectorRun(stage, "unknown", ok=False, error=message)
-        return empty
-    elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
+        return []
     if previous is None or previous.ok:
+        elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
         runs[stage] = DetectorRun(stage, version, ok=True, seconds=elapsed)
     return found
 
@@ -202,29 +254,150 @@ def _faces(frame, ctx: CheckContext) -> tuple[list[FaceFinding], str]:
         detections += detector.detect(frame)
         versions.append(f"{detector.name}@{detector.version}")
     merged = merge_faces(detections)
-    if ctx.matcher is None:
-        matches = [FaceMatch(MatchStatus.NOT_CHECKED)] * len(merged)
-    else:
-        matches = ctx.matcher(frame, merged)
-    return [FaceFinding(d, m) for d, m in zip(merged, matches, strict=True)], "+".join(versions)
+    return [
+        FaceFinding(d, m) for d, m in zip(merged, _matches(frame, merged, ctx), strict=True)
+    ], "+".join(versions)
+
+
+def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch]:
+    if ctx.enrolled is None or not faces:
+        return [FaceMatch(MatchStatus.NOT_CHECKED)] * len(faces)
+    from photoguard.detect.faces import encode_faces
+    from photoguard.match import MatchRules, match_faces
+
+    policy = ctx.settings.policy
+    rules = MatchRules(policy.match_threshold, policy.match_threshold_minor, policy.match_margin)
+    encodings = encode_faces(frame, [d.box for d in faces])
+    # The encodings of unmatched faces live only in this frame's memory: never stored.
+    return match_faces(encodings, ctx.enrolled, rules)
 
 
 def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     from photoguard.detect.phi import PhiRules, classify
     from photoguard.detect.text import read_text, tesseract_version
 
-    rules = ctx.phi_rules
-    if rules is None:
-        policy = ctx.settings.policy
-        rules = PhiRules(allow=policy.text_allow, redact_all_text=policy.redact_all_text)
+    policy = ctx.settings.policy
+    rules = PhiRules(
+        deny_names=ctx.deny_names, allow=policy.text_allow, redact_all_text=policy.redact_all_text
+    )
     return classify(read_text(frame), rules), f"tesseract@{tesseract_version()}"
 
 
 def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     from photoguard.detect.barcodes import classify_barcodes, find_barcodes, zxing_version
 
-    hits = find_barcodes(frame)
-    return classify_barcodes(hits, ctx.settings.policy.barcode_allow), f"zxing-cpp@{zxing_version()}"
+    found = classify_barcodes(find_barcodes(frame), ctx.settings.policy.barcode_allow)
+    return found, f"zxing-cpp@{zxing_version()}"
+
+
+# -- redact -------------------------------------------------------------------------------------
+
+
+def redact_paths(
+    paths: Iterable[Path],
+    out_dir: Path,
+    ctx: CheckContext,
+    workers: int = 1,
+    ignored: list[Path] | None = None,
+) -> Iterator[PhotoResult]:
+    """Write a verified publishable copy of every pass/redact input under ``out_dir``.
+
+    Outputs mirror the input tree. Up-to-date outputs of an earlier run (same input bytes, same
+    run key) are kept. Block and review files get no output (an old one is removed).
+
+    Raises:
+        ConfigError: ``out_dir`` is inside an input folder.
+        FileNotFoundError: an input path does not exist.
+    """
+    from photoguard import outputs
+
+    paths = list(paths)
+    outputs.check_out_dir(out_dir, paths)
+    manifest = outputs.Manifest.open(out_dir)
+    snapshot = manifest.snapshot()
+    exclude = (*ctx.exclude, out_dir)
+    jobs = [
+        (file, outputs.source_key(file, root), out_dir, snapshot.get(outputs.source_key(file, root)))
+        for file, root in iter_inputs(paths, exclude, ignored)
+    ]
+    for (_file, key, _out, _entry), result in zip(jobs, _map(_redact_job, jobs, ctx, workers)):
+        manifest.record(out_dir, key, result, ctx)
+        yield result
+
+
+def _redact_job(job, ctx: CheckContext) -> PhotoResult:
+    from photoguard import outputs
+
+    path, key, out_dir, entry = job
+    snapshot = {key: entry} if entry else {}
+    done = outputs.up_to_date(snapshot, out_dir, key, path, ctx)
+    if done is not None:
+        return done
+    outputs.remove_stale(snapshot, out_dir, key)
+    result, image = _check(path, ctx)
+    if image is None or result.verdict not in (Verdict.PASS, Verdict.REDACT):
+        return result
+    try:
+        return _render_and_verify(result, image, out_dir, key, ctx)
+    except PhotoguardError as exc:
+        reason = f"not written: {exc}"
+        return replace(result, verdict=Verdict.BLOCK, reasons=(*result.reasons, reason))
+
+
+def _render_and_verify(result, image: LoadedImage, out_dir: Path, key: str, ctx) -> PhotoResult:
+    """Redact, encode, stage; re-check the staged copy; publish it only if nothing leaks."""
+    from photoguard import outputs, render
+    from photoguard.load import load_image
+
+    frames = render.redact_image(image, result.regions, ctx.settings.policy)
+    data = render.encode(frames, image)
+    target = outputs.output_path(out_dir, key, render.output_suffix(image.format))
+    staged = outputs.stage(target, data)
+    try:
+        written = load_image(staged, max_pixels=ctx.settings.policy.max_pixels)
+        leaks = outputs.leaks(result, find(written, ctx))
+        if leaks:
+            reason = f"not written: verification found {leaks} in the redacted copy"
+            return replace(result, verdict=Verdict.BLOCK, reasons=(*result.reasons, reason))
+        outputs.commit(staged, target)
+    finally:
+        outputs.discard(staged)
+    return replace(result, output=target, output_sha256=hashlib.sha256(data).hexdigest())
+
+
+# -- workers ------------------------------------------------------------------------------------
+
+
+def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator[PhotoResult]:
+    """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes.
+
+    At most ``2 * workers`` items are in flight, so memory stays flat however many files there
+    are. Worker processes build their models once and keep them.
+    """
+    if workers <= 1:
+        for item in items:
+            yield fn(item, ctx)
+        return
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    from collections import deque
+
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init
+    )
+    pending: deque = deque()
+    with pool:
+        for item in items:
+            pending.append(pool.submit(fn, item, ctx))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _worker_init() -> None:
+    # One thread per worker process: the processes are the parallelism.
+    os.environ["PHOTOGUARD_THREADS"] = "1"
 
 
 def _sha256_or_none(path: Path) -> str | None:
@@ -236,3 +409,6 @@ def _sha256_or_none(path: Path) -> str | None:
         return digest.hexdigest()
     except OSError:
         return None
+
+
+__all__ = ["Action", "CheckContext", "check_file", "check_paths", "iter_inputs", "redact_paths"]

@@ -250,6 +250,10 @@ class PhotoResult:
     metadata: tuple[str, ...] = ()
     error: str | None = None
     seconds: float = 0.0
+    output: Path | None = None
+    output_sha256: str | None = None
+    skipped: bool = False
+    """True when ``redact`` found an up-to-date output from an earlier run and left it."""
 
 
 @dataclass(frozen=True, slots=True)

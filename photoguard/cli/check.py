@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -12,36 +13,48 @@ from photoguard.cli import output
 
 HELP = """Check photos before they are published: find faces, PHI text and barcodes.
 
-Every file gets a verdict: pass (publishable), redact (publishable after `photoguard redact`),
-review (a person must confirm a face match) or block (cannot be made safe, or not fully checked).
+Every file gets a verdict: pass (publishable), redact (publishable after `photoguard redact`), review (a person must confirm a face match) or block (cannot be made safe, or not fully checked).
 
 Example: photoguard check event-photos/ --channel instagram --json report.json"""
 
+Paths = Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")]
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")]
+Channel = Annotated[
+    str | None, typer.Option(help="Where the photos will be published (website, instagram, ...).")
+]
+Purpose = Annotated[str | None, typer.Option(help="Why they are published (marketing, ...).")]
+AsOf = Annotated[
+    str | None, typer.Option("--as-of", help="Judge consent as of this date (YYYY-MM-DD; today).")
+]
+Detectors = Annotated[
+    list[str] | None, typer.Option("--detector", help="Face detector(s) by name (default: policy).")
+]
+NoText = Annotated[bool, typer.Option("--no-text", help="Skip OCR (faster; less safe).")]
+NoBarcodes = Annotated[bool, typer.Option("--no-barcodes", help="Skip barcodes (less safe).")]
+NoRegistry = Annotated[
+    bool, typer.Option("--no-registry", help="Treat every face as unconsented; no database.")
+]
+Workers = Annotated[
+    int, typer.Option("--workers", "-j", min=1, help="Worker processes (default: all cores).")
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+DEFAULT_WORKERS = os.cpu_count() or 1
 
-def check(
+
+def build_context(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")],
-    json_out: Annotated[
-        Path | None, typer.Option("--json", help="Write the JSON report to this file.")
-    ] = None,
-    channel: Annotated[
-        str | None, typer.Option(help="Where the photos will be published (website, instagram...).")
-    ] = None,
-    purpose: Annotated[str | None, typer.Option(help="Why (marketing, education...).")] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Judge consent as of this date (YYYY-MM-DD).")
-    ] = None,
-    detector: Annotated[
-        list[str] | None,
-        typer.Option("--detector", help="Face detector(s) by name (default from policy)."),
-    ] = None,
-    no_text: Annotated[bool, typer.Option("--no-text", help="Skip OCR (faster; less safe).")] = False,
-    no_barcodes: Annotated[bool, typer.Option("--no-barcodes", help="Skip barcodes.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")] = False,
-) -> None:
-    """Check photos (see HELP)."""
-    from photoguard.pipeline import CheckContext, check_paths, preflight
-    from photoguard.report.json import write_json
+    *,
+    channel: str | None,
+    purpose: str | None,
+    as_of: str | None,
+    detector: list[str] | None,
+    no_text: bool,
+    no_barcodes: bool,
+    no_registry: bool,
+    exclude: tuple[Path, ...] = (),
+):
+    """Settings from flags and policy file, plus the registry's view for this channel and date."""
+    from photoguard.pipeline import CheckContext, preflight
 
     settings = output.settings_or_exit(
         ctx,
@@ -54,11 +67,34 @@ def check(
     )
     with output.errors_to_exit():
         preflight(settings)
-        run_ctx = CheckContext(settings=settings, exclude=(json_out,) if json_out else ())
-        results = output.with_progress(check_paths(paths, run_ctx), label="checking")
-    output.print_results(results, quiet=quiet)
-    if json_out is not None:
-        with output.errors_to_exit():
-            write_json(json_out, results, settings)
-        output.err(f"report written to {json_out}")
-    raise typer.Exit(output.exit_code(results))
+        enrolled, names = output.registry_view(settings, no_registry)
+    return CheckContext(settings=settings, enrolled=enrolled, deny_names=names, exclude=exclude)
+
+
+def check(
+    ctx: typer.Context,
+    paths: Paths,
+    json_out: JsonOut = None,
+    channel: Channel = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
+    detector: Detectors = None,
+    no_text: NoText = False,
+    no_barcodes: NoBarcodes = False,
+    no_registry: NoRegistry = False,
+    workers: Workers = DEFAULT_WORKERS,
+    quiet: Quiet = False,
+) -> None:
+    """Check photos (see HELP)."""
+    from photoguard.pipeline import check_paths
+    from photoguard.report.json import write_json
+
+    run_ctx = build_context(
+        ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
+        no_barcodes=no_barcodes, no_registry=no_registry,
+        exclude=(json_out,) if json_out else (),
+    )
+    ignored: list[Path] = []
+    with output.errors_to_exit():
+        results = output.with_progress(check_paths(paths, run_ctx, workers, ignored), label="checking")
+    output.finish(results, run_ctx.settings, json_out, quiet, ignored=ignored)

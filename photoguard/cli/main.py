@@ -17,6 +17,13 @@ Exit codes:
   2  usage error (bad option, bad policy file, missing path)
   3  environment problem (Tesseract or a model is missing)"""
 
+REDACT_EXIT_CODES = """\b
+Exit codes:
+  0  every file has a publishable copy in --out
+  1  at least one file was blocked or needs review (listed, not written)
+  2  usage error (bad option, output folder inside an input, missing path)
+  3  environment problem (Tesseract or a model is missing)"""
+
 app = typer.Typer(
     name="photoguard",
     help=(
@@ -84,6 +91,11 @@ def _register_commands() -> None:
         help=check.HELP + "\n\n" + EXIT_CODES,
         no_args_is_help=True,
     )(check.check)
+    from photoguard.cli import redact
+
+    app.command("redact", help=redact.HELP + "\n\n" + REDACT_EXIT_CODES, no_args_is_help=True)(
+        redact.redact
+    )
     try:
         from photoguard.cli import consent
     except ImportError:  # the consent command group is being built in parallel

@@ -102,5 +102,44 @@ def print_results(results: list[PhotoResult], quiet: bool = False) -> None:
     console.print(f"{len(results)} files: " + ", ".join(parts))
 
 
+def registry_view(settings, no_registry: bool):
+    """Enrolled people and deny-list names for this check, or (None, ()) without a registry."""
+    if no_registry:
+        return None, ()
+    try:
+        from photoguard.consent.view import registry_view as view
+    except ImportError:  # the registry is not part of this build yet
+        return None, ()
+    return view(settings)
+
+
+def finish(
+    results, settings, json_out, quiet: bool, written_to=None, gate=None, ignored=()
+) -> None:
+    """Print the table and summary, write the report, exit with the verdict code."""
+    if not results:
+        raise fail("no files found to check", 2)
+    print_results(results, quiet=quiet)
+    if ignored:
+        names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
+        console.print(f"ignored {len(ignored)} plain-text file(s), not photos: {names}",
+                      highlight=False)
+    if written_to is not None:
+        out, written = written_to
+        console.print(f"{written} publishable copies in {out}", highlight=False)
+    if json_out is not None:
+        from photoguard.report.json import write_json
+
+        with errors_to_exit():
+            write_json(json_out, results, settings)
+        err(f"report written to {json_out}")
+    raise typer.Exit((gate or exit_code)(results))
+
+
 def exit_code(results: list[PhotoResult]) -> int:
     return 0 if all(r.verdict is Verdict.PASS for r in results) else 1
+
+
+def all_written(results: list[PhotoResult]) -> int:
+    """redact's exit code: 0 when every input has a publishable copy, else 1."""
+    return 0 if all(r.output is not None for r in results) else 1

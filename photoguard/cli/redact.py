@@ -1,0 +1,64 @@
+"""``photoguard redact``: write verified, publishable copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from photoguard.cli import output
+from photoguard.cli.check import (
+    DEFAULT_WORKERS,
+    AsOf,
+    Channel,
+    Detectors,
+    JsonOut,
+    NoBarcodes,
+    NoRegistry,
+    NoText,
+    Paths,
+    Purpose,
+    Quiet,
+    Workers,
+    build_context,
+)
+
+HELP = """Write publishable copies: unconsented faces and PHI covered, metadata stripped.
+
+Copies of pass and redact files go to --out, mirroring the input folders; originals are never touched. Each copy is checked again before it is published; block and review files are listed, not written. A second run skips copies that are already up to date.
+
+Example: photoguard redact event-photos/ --out publish/ --channel facebook"""
+
+
+def redact(
+    ctx: typer.Context,
+    paths: Paths,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (not inside an input).")],
+    json_out: JsonOut = None,
+    channel: Channel = None,
+    purpose: Purpose = None,
+    as_of: AsOf = None,
+    detector: Detectors = None,
+    no_text: NoText = False,
+    no_barcodes: NoBarcodes = False,
+    no_registry: NoRegistry = False,
+    workers: Workers = DEFAULT_WORKERS,
+    quiet: Quiet = False,
+) -> None:
+    """Redact photos (see HELP)."""
+    from photoguard.pipeline import redact_paths
+
+    run_ctx = build_context(
+        ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
+        no_barcodes=no_barcodes, no_registry=no_registry,
+        exclude=(json_out,) if json_out else (),
+    )
+    ignored: list[Path] = []
+    with output.errors_to_exit():
+        results = output.with_progress(redact_paths(paths, out, run_ctx, workers, ignored), label="redacting")
+    written = sum(r.output is not None for r in results)
+    output.finish(
+        results, run_ctx.settings, json_out, quiet, written_to=(out, written), gate=output.all_written,
+        ignored=ignored,
+    )

@@ -1,0 +1,163 @@
+"""Stage 5, render: irreversible redaction on a copy, re-encoded without metadata, atomically.
+
+Styles are built to be irreversible: ``fill`` paints a solid colour; ``pixelate`` keeps at most
+a few coarse blocks across the region and adds noise; ``blur`` is a wide Gaussian (sigma a
+quarter of the region) plus noise. A light blur that could be undone is not offered.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from photoguard.errors import OutputError
+from photoguard.fsutil import atomic_write
+from photoguard.settings import MaskShape, Policy, Style
+from photoguard.types import Action, Box, LoadedImage, Region, RegionKind
+
+FILL_RGB = (0, 0, 0)
+PIXELATE_BLOCKS = 6
+"""Blocks across the longer side of a redacted region: a 6x6 mosaic plus noise carries no face."""
+NOISE_SIGMA = 12.0
+
+OUTPUT_FORMATS = {
+    "JPEG": ("JPEG", ".jpg"),
+    "MPO": ("JPEG", ".jpg"),
+    "HEIF": ("JPEG", ".jpg"),
+    "PNG": ("PNG", ".png"),
+    "WEBP": ("WEBP", ".webp"),
+    "GIF": ("GIF", ".gif"),
+    "TIFF": ("TIFF", ".tif"),
+    "BMP": ("PNG", ".png"),
+}
+"""Input format -> (output format, suffix). HEIC/HEIF and MPO come out as JPEG (first view for
+MPO), BMP as PNG; everything is re-encoded from the redacted pixels."""
+
+
+def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, seed: int = 0):
+    """Return a redacted copy of one RGB frame; ``pixels`` is never modified.
+
+    Args:
+        pixels: RGB uint8 (H, W, 3).
+        regions: regions of this frame; those with action REDACT are covered.
+        policy: styles, face mask shape and scale, text padding.
+        seed: seeds the noise, so that the same input and policy give the same output.
+    """
+    out = pixels.copy()
+    rng = np.random.default_rng(seed)
+    height, width = out.shape[:2]
+    for region in regions:
+        if region.action is not Action.REDACT:
+            continue
+        if region.kind is RegionKind.FACE:
+            box = region.box.scale(policy.face_mask_scale).clamp(width, height)
+            style, shape = policy.face_style, policy.face_mask
+        else:
+            box = region.box.pad(policy.text_padding).clamp(width, height)
+            style, shape = policy.text_style, MaskShape.BOX
+        if box.area:
+            _cover(out, box, style, shape, rng)
+    return out
+
+
+def _cover(out: np.ndarray, box: Box, style: Style, shape: MaskShape, rng) -> None:
+    patch = out[box.y0 : box.y1, box.x0 : box.x1]
+    if style is Style.FILL:
+        covered = np.empty_like(patch)
+        covered[...] = FILL_RGB
+    elif style is Style.PIXELATE:
+        covered = _noised(_pixelate(patch), rng)
+    else:
+        covered = _noised(_blur(patch), rng)
+    mask = _mask(box, shape)
+    patch[mask] = covered[mask]
+
+
+def _pixelate(patch: np.ndarray) -> np.ndarray:
+    import cv2
+
+    h, w = patch.shape[:2]
+    scale = PIXELATE_BLOCKS / max(h, w)
+    small = cv2.resize(
+        patch, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA
+    )
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_NEAREST)
+
+
+def _blur(patch: np.ndarray) -> np.ndarray:
+    import cv2
+
+    sigma = max(patch.shape[:2]) / 4
+    # Blur twice the way down and back up: a wide kernel over the whole region.
+    return cv2.GaussianBlur(patch, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE)
+
+
+def _noised(patch: np.ndarray, rng) -> np.ndarray:
+    noise = rng.normal(0.0, NOISE_SIGMA, patch.shape)
+    return np.clip(patch.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _mask(box: Box, shape: MaskShape) -> np.ndarray:
+    h, w = box.height, box.width
+    if shape is MaskShape.BOX:
+        return np.ones((h, w), dtype=bool)
+    yy, xx = np.ogrid[:h, :w]
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    return ((yy - cy) / (h / 2)) ** 2 + ((xx - cx) / (w / 2)) ** 2 <= 1.0
+
+
+def redact_image(image: LoadedImage, regions: Sequence[Region], policy: Policy) -> list[np.ndarray]:
+    """Redact every frame of ``image``; each region applies to the frame it names."""
+    seed = int(image.sha256[:8], 16)
+    return [
+        redact_frame(frame, [r for r in regions if r.frame == i], policy, seed + i)
+        for i, frame in enumerate(image.frames)
+    ]
+
+
+def output_suffix(image_format: str) -> str:
+    return OUTPUT_FORMATS.get(image_format, ("PNG", ".png"))[1]
+
+
+def encode(frames: Sequence[np.ndarray], image: LoadedImage) -> bytes:
+    """Encode redacted frames from pixels alone: no EXIF, XMP, IPTC or comments; ICC kept.
+
+    Orientation is already in the pixels (the load stage applied it), so no tag is needed.
+    """
+    from PIL import Image
+
+    fmt = OUTPUT_FORMATS.get(image.format, ("PNG", ".png"))[0]
+    pil = [Image.fromarray(f, "RGB") for f in frames]
+    options: dict = {}
+    if image.icc_profile and fmt in {"JPEG", "PNG", "WEBP", "TIFF"}:
+        options["icc_profile"] = image.icc_profile
+    if fmt == "JPEG":
+        options.update(quality=92, subsampling=0, optimize=True)
+        pil = pil[:1]
+    elif fmt == "WEBP":
+        options.update(quality=92, method=4)
+    elif fmt == "TIFF":
+        options.update(compression="tiff_deflate")
+    buffer = io.BytesIO()
+    first, rest = pil[0], pil[1:]
+    if rest and fmt in {"GIF", "WEBP", "TIFF", "PNG"}:
+        options.update(save_all=True, append_images=rest)
+        if fmt in {"GIF", "WEBP", "PNG"} and image.durations_ms:
+            options.update(duration=list(image.durations_ms[: len(pil)]), loop=0)
+    try:
+        first.save(buffer, format=fmt, **options)
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot encode {fmt}: {exc}") from None
+    return buffer.getvalue()
+
+
+def write_output(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (temp file + rename)."""
+    try:
+        with atomic_write(path) as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path.name}: {exc.strerror or exc}") from None
