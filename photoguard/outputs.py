@@ -34,6 +34,10 @@ def check_out_dir(out_dir: Path, inputs: list[Path]) -> None:
             raise ConfigError(f"the output folder {out_dir} may not be inside the input {path}")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / MARKER).touch(exist_ok=True)
+    # A run killed mid-write leaves only hidden temp files; they are never outputs.
+    for stale in out_dir.rglob(".*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            stale.unlink()
 
 
 def source_key(path: Path, root: Path) -> str:

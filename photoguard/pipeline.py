@@ -42,6 +42,8 @@ class CheckContext:
     """Enrolled people (photoguard.match.Enrolled) for this channel/date; None: no registry."""
     deny_names: tuple[str, ...] = ()
     exclude: tuple[Path, ...] = ()
+    thumbnails: bool = False
+    """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
 
 
 # -- inputs -------------------------------------------------------------------------------------
@@ -159,8 +161,17 @@ def _check(path: Path, ctx: CheckContext) -> tuple[PhotoResult, LoadedImage | No
         format=image.format,
         metadata=findings.metadata,
         seconds=time.perf_counter() - started,
+        thumbnail=_thumbnail(image, decision, findings, ctx),
     )
     return result, image
+
+
+def _thumbnail(image: LoadedImage, decision, findings: Findings, ctx: CheckContext) -> bytes | None:
+    if not ctx.thumbnails or not all(run.ok for run in findings.runs):
+        return None  # a picture of a file that was not fully checked could show a face
+    from photoguard.render import thumbnail
+
+    return thumbnail(image, decision.regions, ctx.settings.policy)
 
 
 def _blocked(path: Path, reason: str, started: float, **extra) -> PhotoResult:

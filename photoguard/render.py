@@ -161,3 +161,19 @@ def write_output(path: Path, data: bytes) -> None:
             fh.write(data)
     except OSError as exc:
         raise OutputError(f"cannot write {path.name}: {exc.strerror or exc}") from None
+
+
+THUMBNAIL_SIZE = 360
+
+
+def thumbnail(image: LoadedImage, regions: Sequence[Region], policy: Policy) -> bytes:
+    """A small JPEG of the redacted first frame: the only picture a report may show."""
+    from PIL import Image
+
+    frame = redact_frame(image.frames[0], [r for r in regions if r.frame == 0], policy,
+                         int(image.sha256[:8], 16))
+    im = Image.fromarray(frame, "RGB")
+    im.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    im.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()

@@ -254,6 +254,9 @@ class PhotoResult:
     output_sha256: str | None = None
     skipped: bool = False
     """True when ``redact`` found an up-to-date output from an earlier run and left it."""
+    thumbnail: bytes | None = field(default=None, repr=False)
+    """A small JPEG of the *redacted* first frame, for the HTML report; None when the file was
+    not fully checked (an incomplete check could leave a face uncovered)."""
 
 
 @dataclass(frozen=True, slots=True)

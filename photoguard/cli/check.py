@@ -19,6 +19,10 @@ Example: photoguard check event-photos/ --channel instagram --json report.json""
 
 Paths = Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")]
+HtmlOut = Annotated[
+    Path | None, typer.Option("--html", help="Write an HTML contact sheet (redacted previews).")
+]
+CsvOut = Annotated[Path | None, typer.Option("--csv", help="Write a CSV report, one row per file.")]
 Channel = Annotated[
     str | None, typer.Option(help="Where the photos will be published (website, instagram, ...).")
 ]
@@ -51,7 +55,8 @@ def build_context(
     no_text: bool,
     no_barcodes: bool,
     no_registry: bool,
-    exclude: tuple[Path, ...] = (),
+    exclude: tuple[Path | None, ...] = (),
+    thumbnails: bool = False,
 ):
     """Settings from flags and policy file, plus the registry's view for this channel and date."""
     from photoguard.pipeline import CheckContext, preflight
@@ -68,13 +73,21 @@ def build_context(
     with output.errors_to_exit():
         preflight(settings)
         enrolled, names = output.registry_view(settings, no_registry)
-    return CheckContext(settings=settings, enrolled=enrolled, deny_names=names, exclude=exclude)
+    return CheckContext(
+        settings=settings,
+        enrolled=enrolled,
+        deny_names=names,
+        exclude=tuple(p for p in exclude if p is not None),
+        thumbnails=thumbnails,
+    )
 
 
 def check(
     ctx: typer.Context,
     paths: Paths,
     json_out: JsonOut = None,
+    html_out: HtmlOut = None,
+    csv_out: CsvOut = None,
     channel: Channel = None,
     purpose: Purpose = None,
     as_of: AsOf = None,
@@ -87,14 +100,16 @@ def check(
 ) -> None:
     """Check photos (see HELP)."""
     from photoguard.pipeline import check_paths
-    from photoguard.report.json import write_json
 
     run_ctx = build_context(
         ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
         no_barcodes=no_barcodes, no_registry=no_registry,
-        exclude=(json_out,) if json_out else (),
+        exclude=(json_out, html_out, csv_out),
+        thumbnails=html_out is not None,
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
         results = output.with_progress(check_paths(paths, run_ctx, workers, ignored), label="checking")
-    output.finish(results, run_ctx.settings, json_out, quiet, ignored=ignored)
+    output.finish(
+        results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, ignored=ignored
+    )

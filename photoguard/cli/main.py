@@ -83,6 +83,27 @@ def main(
     ctx.obj = CliState(config=config, db_url=db)
 
 
+@app.command()
+def doctor() -> None:
+    """Check that OCR, face models and decoders are installed; say how to fix what is not.
+
+    Example: photoguard doctor
+    """
+    from rich.table import Table
+
+    from photoguard.cli.output import console
+    from photoguard.doctor import run_checks
+
+    checks = run_checks()
+    table = Table(title="photoguard doctor")
+    for column in ("component", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    for c in checks:
+        table.add_row(c.name, "[green]ok[/]" if c.ok else "[red]missing[/]", c.detail)
+    console.print(table)
+    raise typer.Exit(0 if all(c.ok for c in checks) else 3)
+
+
 def _register_commands() -> None:
     from photoguard.cli import check
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -79,13 +81,13 @@ def with_progress(results: Iterable[PhotoResult], label: str) -> list[PhotoResul
 
 def print_results(results: list[PhotoResult], quiet: bool = False) -> None:
     if not quiet and results:
-        table = Table(title="photoguard", show_lines=False)
-        table.add_column("file", overflow="fold")
+        table = Table(title="photoguard", show_lines=False, expand=True)
+        table.add_column("file", overflow="fold", ratio=2, min_width=16)
         table.add_column("verdict")
         table.add_column("faces", justify="right")
         table.add_column("text", justify="right")
         table.add_column("codes", justify="right")
-        table.add_column("reasons", overflow="fold")
+        table.add_column("reasons", overflow="fold", ratio=3)
         for r in results:
             kinds = [region.kind.value for region in r.regions]
             table.add_row(
@@ -113,8 +115,17 @@ def registry_view(settings, no_registry: bool):
     return view(settings)
 
 
+@dataclass(frozen=True)
+class Reports:
+    """Where the reports go; None: not written."""
+
+    json: Path | None = None
+    html: Path | None = None
+    csv: Path | None = None
+
+
 def finish(
-    results, settings, json_out, quiet: bool, written_to=None, gate=None, ignored=()
+    results, settings, reports: Reports, quiet: bool, written_to=None, gate=None, ignored=()
 ) -> None:
     """Print the table and summary, write the report, exit with the verdict code."""
     if not results:
@@ -127,12 +138,22 @@ def finish(
     if written_to is not None:
         out, written = written_to
         console.print(f"{written} publishable copies in {out}", highlight=False)
-    if json_out is not None:
-        from photoguard.report.json import write_json
+    with errors_to_exit():
+        if reports.json is not None:
+            from photoguard.report.json import write_json
 
-        with errors_to_exit():
-            write_json(json_out, results, settings)
-        err(f"report written to {json_out}")
+            write_json(reports.json, results, settings, ignored)
+            err(f"JSON report written to {reports.json}")
+        if reports.html is not None:
+            from photoguard.report.html import write_html
+
+            write_html(reports.html, results, settings)
+            err(f"HTML contact sheet written to {reports.html}")
+        if reports.csv is not None:
+            from photoguard.report.csv import write_csv
+
+            write_csv(reports.csv, results)
+            err(f"CSV report written to {reports.csv}")
     raise typer.Exit((gate or exit_code)(results))
 
 

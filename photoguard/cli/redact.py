@@ -13,6 +13,8 @@ from photoguard.cli.check import (
     AsOf,
     Channel,
     Detectors,
+    CsvOut,
+    HtmlOut,
     JsonOut,
     NoBarcodes,
     NoRegistry,
@@ -36,6 +38,8 @@ def redact(
     paths: Paths,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (not inside an input).")],
     json_out: JsonOut = None,
+    html_out: HtmlOut = None,
+    csv_out: CsvOut = None,
     channel: Channel = None,
     purpose: Purpose = None,
     as_of: AsOf = None,
@@ -52,13 +56,14 @@ def redact(
     run_ctx = build_context(
         ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
         no_barcodes=no_barcodes, no_registry=no_registry,
-        exclude=(json_out,) if json_out else (),
+        exclude=(json_out, html_out, csv_out),
+        thumbnails=html_out is not None,
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
         results = output.with_progress(redact_paths(paths, out, run_ctx, workers, ignored), label="redacting")
     written = sum(r.output is not None for r in results)
     output.finish(
-        results, run_ctx.settings, json_out, quiet, written_to=(out, written), gate=output.all_written,
+        results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, written_to=(out, written), gate=output.all_written,
         ignored=ignored,
     )

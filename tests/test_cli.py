@@ -1,0 +1,125 @@
+"""The command line as a user meets it: exit codes, messages, reports; no tracebacks ever."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import ROOT, SAMPLES, run_cli, tree_hashes
+from zoo import make_zoo
+
+REPORT_KEYS = {"path", "sha256", "verdict", "reasons", "regions"}
+REGION_KEYS = {"kind", "box", "action", "authorization"}
+
+
+def test_help_lists_commands_exit_codes_and_examples():
+    top = run_cli("--help")
+    assert top.returncode == 0
+    for word in ("check", "redact", "Exit codes", "Example"):
+        assert word in top.stdout
+    sub = run_cli("check", "--help")
+    assert sub.returncode == 0 and "Example: photoguard check" in sub.stdout
+    assert "3  environment problem" in sub.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["check", "no/such/folder"], "no such file or folder"),
+        (["check", "samples", "--as-of", "yesterday"], "YYYY-MM-DD"),
+        (["check", "samples", "--detector", "nope"], "unknown detector"),
+        (["check"], "Usage"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(args, message):
+    result = run_cli(*args, "--no-registry") if len(args) > 1 else run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_bad_policy_file_exits_2(tmp_path):
+    policy = tmp_path / "p.toml"
+    policy.write_text("[policy]\nsubject_share = 'lots'\n")
+    result = run_cli("--config", str(policy), "check", "samples/coffee.png", "--no-registry")
+    assert result.returncode == 2
+    assert "subject_share" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_tesseract_is_an_environment_problem(tmp_path):
+    # Only the venv on PATH: no tesseract binary can be found.
+    venv_bin = str(ROOT / ".venv" / "bin")
+    result = run_cli("check", "samples/coffee.png", "--no-registry", env={"PATH": venv_bin})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "tesseract" in result.stderr.lower() and "Traceback" not in result.stderr
+
+
+def test_zoo_of_broken_files_is_blocked_with_reasons(tmp_path):
+    expected = make_zoo(tmp_path / "zoo")
+    report = tmp_path / "report.json"
+    result = run_cli(
+        "check", str(tmp_path / "zoo"), "--json", str(report), "--no-registry", "--no-text"
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.returncode == 1
+    files = {f["path"].split("/")[-1]: f for f in json.loads(report.read_text())["files"]}
+    assert set(files) == set(expected)
+    for name, outcome in expected.items():
+        if outcome == "ok":
+            assert not any(r.startswith("not checked") for r in files[name]["reasons"]), name
+        else:
+            entry = files[name]
+            assert entry["verdict"] == "block", name
+            assert entry["reasons"] and entry["reasons"][0].startswith("not checked"), name
+            assert "\n" not in entry["reasons"][0]
+
+
+def test_check_samples_report_shape_and_verdicts(tmp_path):
+    report = tmp_path / "r.json"
+    result = run_cli("check", "samples", "--json", str(report), "--no-registry")
+    assert result.returncode == 1, result.stderr
+    data = json.loads(report.read_text())
+    assert data["version"] == 1 and len(data["policy"]["sha256"]) == 64
+    by_name = {f["path"].split("/")[-1]: f for f in data["files"]}
+    assert set(by_name) == {"astronaut.jpg", "visit.jpg", "launch-gps.jpg", "coffee.png",
+                            "wristband.jpg"}
+    for entry in data["files"]:
+        assert REPORT_KEYS <= set(entry)
+        for region in entry["regions"]:
+            assert REGION_KEYS <= set(region)
+            x0, y0, x1, y1 = region["box"]
+            assert 0 <= x0 < x1 <= entry["width"] and 0 <= y0 < y1 <= entry["height"]
+    assert by_name["coffee.png"]["verdict"] == "pass"
+    assert by_name["astronaut.jpg"]["verdict"] == "block"  # unconsented main subject
+    assert by_name["visit.jpg"]["verdict"] == "redact"
+    assert [r["kind"] for r in by_name["visit.jpg"]["regions"]].count("face") == 2
+    band = by_name["wristband.jpg"]
+    assert band["verdict"] == "redact"
+    assert {"text", "barcode"} <= {r["kind"] for r in band["regions"]}
+    launch = by_name["launch-gps.jpg"]
+    assert launch["verdict"] == "pass" and "gps" in launch["metadata"]
+    # EXIF orientation 6 was applied: the stored file is portrait, the oriented image landscape
+    assert (launch["width"], launch["height"]) == (640, 427)
+    text = json.dumps(data)
+    for phi in ("Doe", "DOE", "00482913", "1962"):
+        assert phi not in text  # the report names kinds, never the PHI it found
+    assert "ignored 2 plain-text file(s)" in result.stdout
+
+
+def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
+    src = tmp_path / "in"
+    shutil.copytree(SAMPLES, src)
+    before = tree_hashes(src)
+    out = tmp_path / "out"
+    first = run_cli("redact", str(src), "--out", str(out), "--no-registry", "--workers", "2")
+    assert "Traceback" not in first.stdout + first.stderr
+    assert first.returncode == 1  # the astronaut portrait is blocked, so not everything is written
+    written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
+    assert written == ["coffee.png", "launch-gps.jpg", "visit.jpg", "wristband.jpg"]
+    assert tree_hashes(src) == before
+    second = run_cli("redact", str(src), "--out", str(out), "--no-registry", "--workers", "1")
+    assert second.returncode == 1
+    assert second.stdout.count("up to date") == 4
+    inside = run_cli("redact", str(src), "--out", str(src / "pub"), "--no-registry")
+    assert inside.returncode == 2 and "may not be inside" in inside.stderr

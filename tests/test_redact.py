@@ -1,0 +1,136 @@
+"""Publishable copies at the pixel level: nothing leaks, metadata is gone, originals untouched,
+and a killed run leaves only complete files."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import numpy as np
+import pytest
+from conftest import PHOTOGUARD, SAMPLES, tree_hashes
+from PIL import Image
+
+from photoguard.pipeline import CheckContext, redact_paths
+from photoguard.settings import load_settings
+from photoguard.types import RegionKind, Verdict
+
+
+@pytest.fixture(scope="module")
+def redacted(tmp_path_factory):
+    src = tmp_path_factory.mktemp("in")
+    for name in ("visit.jpg", "wristband.jpg", "launch-gps.jpg"):
+        shutil.copy(SAMPLES / name, src / name)
+    before = tree_hashes(src)
+    out = tmp_path_factory.mktemp("out")
+    ctx = CheckContext(settings=load_settings(None))
+    results = {r.path.name: r for r in redact_paths([src], out, ctx)}
+    assert tree_hashes(src) == before, "inputs must never change"
+    return src, out, results
+
+
+def _gray(path, box):
+    im = np.asarray(Image.open(path).convert("L"), dtype=np.float64)
+    return im[box.y0 : box.y1, box.x0 : box.x1]
+
+
+def test_unconsented_faces_are_unrecoverable(redacted):
+    from skimage.metrics import structural_similarity
+
+    from photoguard.detect import base
+    from photoguard.detect.faces import DEFAULT_FACE_DETECTORS
+
+    src, out, results = redacted
+    result = results["visit.jpg"]
+    assert result.verdict is Verdict.REDACT and result.output is not None
+    faces = [r for r in result.regions if r.kind is RegionKind.FACE]
+    assert len(faces) == 2
+    output = np.asarray(Image.open(result.output).convert("RGB"))
+    for region in faces:
+        before, after = _gray(src / "visit.jpg", region.box), _gray(result.output, region.box)
+        assert structural_similarity(before, after, data_range=255) < 0.35
+    for name in DEFAULT_FACE_DETECTORS:
+        found = base.get(name).detect(output)
+        assert not [d for d in found if any(d.box.iou(f.box) > 0.1 for f in faces)]
+
+
+def test_phi_text_and_barcode_are_gone(redacted):
+    import pytesseract
+    import zxingcpp
+
+    _src, _out, results = redacted
+    result = results["wristband.jpg"]
+    assert result.output is not None
+    output = Image.open(result.output).convert("RGB")
+    text = pytesseract.image_to_string(output).upper()
+    for phi in ("DOE", "JANE", "00482913", "1962"):
+        assert phi not in text
+    assert zxingcpp.read_barcodes(output) == []
+
+
+def test_outputs_carry_no_metadata_and_are_upright(redacted):
+    _src, _out, results = redacted
+    result = results["launch-gps.jpg"]
+    assert result.verdict is Verdict.PASS and result.output is not None
+    with Image.open(result.output) as im:
+        assert im.size == (640, 427)  # orientation baked into the pixels
+        assert not im.getexif() and "exif" not in im.info and "xmp" not in im.info
+        assert im.applist == [] or all(m != "APP1" for m, _ in im.applist)
+
+
+def test_icc_profile_is_kept_and_exif_thumbnail_dropped(tmp_path):
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "camera"
+    src = tmp_path / "in"
+    src.mkdir()
+    thumb = io.BytesIO()
+    Image.new("RGB", (16, 16), "red").save(thumb, "JPEG")
+    Image.new("RGB", (320, 240), (90, 140, 90)).save(
+        src / "plain.jpg", quality=90, icc_profile=icc, exif=exif.tobytes()
+    )
+    ctx = CheckContext(settings=load_settings(None))
+    [result] = list(redact_paths([src], tmp_path / "out", ctx))
+    with Image.open(result.output) as im:
+        assert im.info.get("icc_profile") == icc
+        assert "exif" not in im.info
+
+
+def test_killed_run_leaves_only_complete_files(tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(8):
+        shutil.copy(SAMPLES / "visit.jpg", src / f"visit-{i}.jpg")
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [str(PHOTOGUARD), "redact", str(src), "--out", str(out), "--no-registry", "--no-text",
+         "--workers", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if out.exists() and any(p.suffix == ".jpg" and not p.name.startswith(".") for p in out.iterdir()):
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    visible = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert visible, "the run was killed before it wrote anything"
+    for path in visible:
+        with Image.open(path) as im:
+            im.load()  # a truncated file would raise here
+    # A second run completes the job and clears any hidden temp file left by the kill.
+    subprocess.run(
+        [str(PHOTOGUARD), "redact", str(src), "--out", str(out), "--no-registry", "--no-text",
+         "--workers", "1"], capture_output=True, check=False,
+    )
+    assert not list(out.rglob(".*.tmp"))
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in src.iterdir()
+    )
