@@ -88,18 +88,21 @@ def remove_stale(snapshot: dict, out_dir: Path, key: str) -> None:
 
 
 def leaks(result: PhotoResult, found: Findings) -> str:
-    """Describe what verification found in a redacted copy outside the regions kept; '' if none."""
-    kept = [r.box for r in result.regions if r.kind is RegionKind.FACE and r.action is Action.KEEP]
+    """Describe what verification found in a redacted copy that no region accounts for.
+
+    A detection is accounted for when it lies on a region of the same frame: a face kept under
+    an authorization, or a region that was covered (a detector may still fire on the mosaic of
+    a covered face: that region's pixels were already replaced by construction). Anything else
+    is something the first pass missed, and the copy is not published. Returns '' when clean.
+    """
     problems = []
-    faces = [
-        f for f in found.faces
-        if not any(_covers(k, f.detection.box) for k in kept)
-    ]
+    faces = [f.detection for f in found.faces if not _accounted(result, f.detection)]
     if faces:
         problems.append(f"{len(faces)} face(s)")
-    if found.text:
-        problems.append(f"{len(found.text)} PHI text region(s)")
-    codes = [b for b in found.barcodes if b.label != "allowed"]
+    text = [d for d in found.text if not _accounted(result, d)]
+    if text:
+        problems.append(f"{len(text)} PHI text region(s)")
+    codes = [b for b in found.barcodes if b.label != "allowed" and not _accounted(result, b)]
     if codes:
         problems.append(f"{len(codes)} barcode(s)")
     failed = [r.name for r in found.runs if not r.ok]
@@ -108,8 +111,17 @@ def leaks(result: PhotoResult, found: Findings) -> str:
     return ", ".join(problems)
 
 
-def _covers(kept, box) -> bool:
-    return kept.iou(box) >= 0.3 or kept.intersection(box) >= 0.5 * max(1, box.area)
+def _accounted(result: PhotoResult, detection) -> bool:
+    box = detection.box
+    for region in result.regions:
+        if region.frame != detection.frame:
+            continue
+        if region.action is Action.KEEP and region.kind is not RegionKind.FACE:
+            continue
+        area = region.box.scale(1.3) if region.kind is RegionKind.FACE else region.box.pad(4)
+        if area.iou(box) >= 0.3 or area.intersection(box) >= 0.6 * max(1, box.area):
+            return True
+    return False
 
 
 def run_key(ctx) -> str:

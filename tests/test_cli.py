@@ -56,6 +56,7 @@ def test_missing_tesseract_is_an_environment_problem(tmp_path):
 
 
 def test_zoo_of_broken_files_is_blocked_with_reasons(tmp_path):
+    (tmp_path / "zoo").mkdir()
     expected = make_zoo(tmp_path / "zoo")
     report = tmp_path / "report.json"
     result = run_cli(
@@ -118,8 +119,13 @@ def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
     written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert written == ["coffee.png", "launch-gps.jpg", "visit.jpg", "wristband.jpg"]
     assert tree_hashes(src) == before
-    second = run_cli("redact", str(src), "--out", str(out), "--no-registry", "--workers", "1")
+    report = tmp_path / "second.json"
+    second = run_cli(
+        "redact", str(src), "--out", str(out), "--no-registry", "--workers", "1", "--json", str(report)
+    )
     assert second.returncode == 1
-    assert second.stdout.count("up to date") == 4
+    files = json.loads(report.read_text())["files"]
+    kept = [f for f in files if any("up to date" in r for r in f["reasons"])]
+    assert len(kept) == 4 and all(f["output"] for f in kept)
     inside = run_cli("redact", str(src), "--out", str(src / "pub"), "--no-registry")
     assert inside.returncode == 2 and "may not be inside" in inside.stderr

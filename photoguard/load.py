@@ -1,0 +1,579 @@
+"""Stage 1, load: bytes in, a decoded, oriented, RGB ``LoadedImage`` out; fail closed.
+
+What this stage guarantees to every later stage:
+
+* The file is read once, bounded by ``max_bytes``; its sha256 is of exactly those bytes and
+  the decode is from those bytes (no second open, nothing written).
+* Only an allow-list of formats is decoded (:data:`ACCEPTED_FORMATS`), identified by content,
+  never by extension. Known image formats outside it raise ``UnsupportedFormat``; anything
+  else raises ``UnreadableImage``.
+* Every frame is decoded (TIFF pages, GIF/WebP/APNG frames composited as a viewer shows them,
+  MPO images, HEIF top-level images): a second page or frame is published with the file too.
+* A file whose structure ends early raises ``TruncatedImage``. PIL decodes some truncated
+  files without complaint (a PNG or APNG without IEND, a GIF without its trailer, a TIFF whose
+  tag values lie past the end), so each container is walked before decoding (JPEG markers to
+  EOI, PNG chunks to IEND, GIF blocks to the trailer, RIFF size, TIFF IFDs and strips, HEIF
+  boxes, every MPO image); PIL's own "truncated" errors map there too.
+* Declared sizes are checked against ``max_pixels`` (per frame) and ``max_total_pixels``
+  (all frames) before each frame is decoded. PIL's own bomb warning and error become
+  ``DecompressionBomb`` inside a local warnings context; no PIL global is written.
+* EXIF orientation is applied to every frame first, so boxes live in the oriented image.
+* Frames are read-only RGB uint8 arrays ``(H, W, 3)``; metadata is inventoried, never kept.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import os
+import re
+import stat
+import struct
+import warnings
+from dataclasses import replace
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from photoguard.errors import (
+    DecompressionBomb,
+    EmptyFile,
+    TruncatedImage,
+    UnreadableImage,
+    UnsupportedFormat,
+)
+from photoguard.types import LoadedImage, MetadataInventory
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+ACCEPTED_FORMATS: tuple[str, ...] = ("JPEG", "MPO", "PNG", "WEBP", "TIFF", "BMP", "GIF", "HEIF")
+"""PIL format names decoded. MPO has no opener of its own: PIL's JPEG opener returns it."""
+_OPENERS = tuple(f for f in ACCEPTED_FORMATS if f != "MPO")
+
+DEFAULT_MAX_PIXELS = 120_000_000
+"""Per frame (120 MP, e.g. 12,600 x 9,500; the default of ``Settings.policy.max_pixels``).
+Phone photos up to 108 MP pass. PIL's own guard (its warning at ~89.5 MP, its error at ~179 MP)
+stays in force where it is stricter: its warning is a bomb whenever ``max_pixels`` is at or
+below PIL's limit, and its error always is, so ~179 MP is the ceiling without touching PIL."""
+
+DEFAULT_MAX_TOTAL_PIXELS = 250_000_000
+"""All frames together (~750 MB as RGB): caps long animations and many-page TIFFs."""
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+"""Files larger than this are refused before decoding."""
+
+# Errors PIL and its plugins raise on bad input (pillow-heif raises RuntimeError for libheif
+# errors). Anything else is a bug and propagates; the pipeline still blocks the file.
+_DECODE_ERRORS = (
+    OSError, SyntaxError, ValueError, EOFError, struct.error, IndexError, KeyError, TypeError,
+    RuntimeError,
+)  # fmt: skip
+_WIDE_GRAY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+# TIFF tags that only describe pixel layout; any other tag counts as EXIF-like metadata.
+_TIFF_STRUCTURE_TAGS = frozenset(
+    {254, 255, 256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 280, 281, 282, 283, 284,
+     296, 317, 318, 319, 320, 322, 323, 324, 325, 338, 339, 340, 341, 347, 529, 530, 531, 532,
+     700, 33723, 34377, 34675}
+)  # fmt: skip
+_XMP_SIGNATURES = (b"http://ns.adobe.com/xap/1.0/", b"XML:com.adobe.xmp", b"<x:xmpmeta")
+_JPEG_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+_HEIF_BRANDS = frozenset(
+    {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
+)
+
+
+def load_image(
+    path: Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_total_pixels: int = DEFAULT_MAX_TOTAL_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> LoadedImage:
+    """Read, check and decode one image file, every frame, oriented and as RGB.
+
+    Args:
+        path: The file to read; it is opened once, read-only.
+        max_pixels: Largest declared width x height of any one frame.
+        max_total_pixels: Largest sum of declared pixels over all frames.
+        max_bytes: Largest file size read.
+
+    Returns:
+        The decoded image: read-only RGB uint8 frames, sha256 of the file bytes, PIL format
+        name, metadata inventory (presence only), source mode and ICC profile bytes.
+
+    Raises:
+        EmptyFile: The file has zero bytes.
+        TruncatedImage: The file ends before its image data does.
+        UnsupportedFormat: A known image format that is not in ``ACCEPTED_FORMATS``.
+        DecompressionBomb: A frame, or all frames together, declare too many pixels, or the
+            file is larger than ``max_bytes``.
+        UnreadableImage: Anything else that cannot be decoded (corrupt, not an image, I/O).
+    """
+    name = path.name
+    data = _read_bytes(path, max_bytes)
+    sha256 = hashlib.sha256(data).hexdigest()
+    family = _identify(name, data)
+    if not _container_complete(family, data):
+        raise TruncatedImage(f"{name}: {family.upper()} file ends before its image data")
+    _register_heif()
+    from PIL import Image
+
+    with warnings.catch_warnings():
+        # Read, never written: above PIL's warning limit our own per-frame check decides.
+        pil_limit = Image.MAX_IMAGE_PIXELS
+        lenient = bool(pil_limit) and max_pixels > pil_limit
+        warnings.simplefilter("ignore" if lenient else "error", Image.DecompressionBombWarning)
+        # PIL falls back to the default image of a broken APNG: its other frames go unchecked.
+        warnings.filterwarnings("error", message="Invalid APNG", category=UserWarning)
+        try:
+            with Image.open(io.BytesIO(data), formats=_OPENERS) as im:
+                # Before anything else: PIL's PNG getexif() decodes the image to find late eXIf.
+                _check_declared(name, im.size, 0, max_pixels)
+                _check_structure(name, im, data)
+                meta = _inventory(im, data)
+                mode, icc, fmt = im.mode, im.info.get("icc_profile"), str(im.format)
+                limits = (max_pixels, max_total_pixels, len(data))
+                frames, durations = _decode_frames(name, im, limits)
+                # PNG text chunks may follow the image data: only known once decoded.
+                if fmt == "PNG" and _has_png_text(im):
+                    meta = replace(meta, comment=True)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+            raise DecompressionBomb(f"{name}: {_first_line(err)}") from err
+        except UserWarning as err:  # only "Invalid APNG" is made an error above
+            raise UnreadableImage(f"{name}: invalid APNG animation chunks") from err
+        except Image.UnidentifiedImageError as err:
+            raise UnreadableImage(f"{name}: not an image in a supported format") from err
+        except _DECODE_ERRORS as err:
+            raise _decode_error(name, err) from err
+    return LoadedImage(
+        path=path,
+        sha256=sha256,
+        format=fmt,
+        frames=frames,
+        metadata=meta,
+        source_mode=mode,
+        icc_profile=bytes(icc) if icc else None,
+        durations_ms=durations,
+    )
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """Read at most ``max_bytes`` (plus one, to notice more) from one read-only open."""
+    reasons = {errno.ENOENT: "file not found", errno.EISDIR: "is a directory"}
+    try:
+        # O_NONBLOCK: a FIFO must not hang the run; it is refused below as not a regular file.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise UnreadableImage(f"{path.name}: not a regular file")
+            data = f.read(max_bytes + 1)
+    except OSError as err:
+        reason = reasons.get(err.errno or 0, f"cannot read ({err.strerror or 'I/O error'})")
+        raise UnreadableImage(f"{path.name}: {reason}") from err
+    if not data:
+        raise EmptyFile(f"{path.name}: file is empty (0 bytes)")
+    if len(data) > max_bytes:
+        raise DecompressionBomb(f"{path.name}: file is larger than {max_bytes} bytes")
+    return data
+
+
+@cache
+def _register_heif() -> None:
+    """Teach PIL to open HEIF, once, on first use rather than at import."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
+def _first_line(err: BaseException) -> str:
+    """PIL's own message, one line, bounded; PIL's messages carry no pixel data or metadata."""
+    text = str(err).strip()
+    return text.splitlines()[0][:160] if text else type(err).__name__
+
+
+def _decode_error(name: str, err: BaseException) -> UnreadableImage:
+    """Map a PIL decode failure to a named error."""
+    text = _first_line(err)
+    if "truncated" in text.lower() or isinstance(err, EOFError):
+        return TruncatedImage(f"{name}: image data is truncated")
+    if "security limit" in text.lower():  # libheif's own size guard
+        return DecompressionBomb(f"{name}: {text}")
+    return UnreadableImage(f"{name}: cannot decode ({text})")
+
+
+# --- identification --------------------------------------------------------------------------
+
+
+def _identify(name: str, data: bytes) -> str:
+    """Name the container family from magic bytes, or raise for anything not accepted."""
+    head = data[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "tiff"
+    if head[:2] == b"BM":
+        return "bmp"
+    if head[4:8] == b"ftyp":
+        if head[8:12] in _HEIF_BRANDS:
+            return "heif"
+        label = "AVIF" if head[8:12] in (b"avif", b"avis") else "video or other ISO media"
+        raise UnsupportedFormat(f"{name}: {label} files are not supported")
+    other = _known_unsupported(data)
+    if other:
+        raise UnsupportedFormat(f"{name}: {other} files are not supported")
+    raise UnreadableImage(f"{name}: not an image (unrecognised content)")
+
+
+def _known_unsupported(data: bytes) -> str | None:
+    """Name a recognisable format we refuse, so the reason says what the file is."""
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(b"<svg") or (head.startswith((b"<?xml", b"<!doctype")) and b"<svg" in head):
+        return "SVG"
+    signatures = {
+        b"%PDF": "PDF",
+        b"%!PS": "PostScript",
+        b"\xc5\xd0\xd3\xc6": "EPS",
+        b"\x00\x00\x01\x00": "ICO",
+        b"\x00\x00\x02\x00": "CUR",
+        b"8BPS": "PSD",
+        b"\xff\x4f\xff\x51": "JPEG 2000",
+        b"\x00\x00\x00\x0cjP  ": "JPEG 2000",
+        b"\xff\x0a": "JPEG XL",
+        b"\x00\x00\x00\x0cJXL ": "JPEG XL",
+        b"qoif": "QOI",
+    }
+    for magic, label in signatures.items():
+        if data.startswith(magic):
+            return label
+    if data[128:132] == b"DICM":
+        return "DICOM"
+    if re.match(rb"P[1-7]\s", data[:3]):
+        return "PNM"
+    return None
+
+
+# --- structural completeness (before decoding) ------------------------------------------------
+
+
+def _container_complete(family: str, data: bytes) -> bool:
+    """Whether the container's own structure reaches its end marker or declared size."""
+    n = len(data)
+    if family == "jpeg":
+        return _jpeg_end(data, 0) is not None
+    if family == "png":
+        return _png_complete(data)
+    if family == "gif":
+        return _gif_complete(data)
+    if family == "webp":
+        return n >= 12 and 8 + int.from_bytes(data[4:8], "little") <= n
+    if family == "tiff":
+        return _tiff_ifds_complete(data)
+    if family == "bmp":
+        declared = int.from_bytes(data[2:6], "little") if n >= 14 else n + 1
+        pixels_at = int.from_bytes(data[10:14], "little") if n >= 14 else n
+        return declared <= n and pixels_at < n
+    return _iso_boxes_complete(data)  # heif
+
+
+def _jpeg_end(data: bytes, pos: int) -> int | None:
+    """Offset just past the EOI of the JPEG at ``pos``, or None if the data ends first."""
+    if data[pos : pos + 2] != b"\xff\xd8":
+        return None
+    pos += 2
+    while True:
+        # Marker search also steps over entropy-coded scan data (FF00 stuffing, RSTn).
+        found = _JPEG_MARKER.search(data, pos)
+        if found is None:
+            return None
+        code, pos = data[found.start() + 1], found.start() + 2
+        if code == 0xD9:
+            return pos
+        if code in (0x01, 0xD8):
+            continue
+        if pos + 2 > len(data):
+            return None
+        pos += int.from_bytes(data[pos : pos + 2], "big")
+        if pos > len(data):
+            return None
+
+
+def _png_complete(data: bytes) -> bool:
+    """Walk the PNG chunks; complete when IEND is reached whole."""
+    pos, n = 8, len(data)
+    while pos + 8 <= n:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        pos += 12 + length
+        if pos > n:
+            return False
+        if kind == b"IEND":
+            return True
+    return False
+
+
+def _gif_complete(data: bytes) -> bool:
+    """Walk the GIF blocks; complete when the trailer (0x3B) is reached."""
+    n = len(data)
+    if n < 13:
+        return False
+    pos: int | None = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)
+    while pos is not None and pos < n:
+        block = data[pos]
+        if block == 0x3B:
+            return True
+        if block == 0x21:  # extension: label, then sub-blocks
+            pos = _skip_sub_blocks(data, pos + 2)
+        elif block == 0x2C and pos + 10 <= n:  # image descriptor, local table, LZW size
+            flags = data[pos + 9]
+            pos += 10 + (3 << ((flags & 7) + 1) if flags & 0x80 else 0)
+            pos = _skip_sub_blocks(data, pos + 1)
+        else:
+            return False
+    return False
+
+
+def _skip_sub_blocks(data: bytes, pos: int) -> int | None:
+    """Offset after a GIF sub-block chain's terminator, or None if the data ends first."""
+    n = len(data)
+    while pos < n:
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return pos
+    return None
+
+
+def _tiff_ifds_complete(data: bytes) -> bool:
+    """Follow the classic-TIFF IFD chain; every IFD must lie inside the file."""
+    order = "little" if data[:2] == b"II" else "big"
+    n = len(data)
+    if n < 8 or int.from_bytes(data[2:4], order) != 42:
+        return n >= 16  # BigTIFF: strip bounds are still checked per page after opening
+    offset, seen = int.from_bytes(data[4:8], order), set()
+    while offset:
+        if offset in seen or offset + 2 > n:
+            return False
+        seen.add(offset)
+        end = offset + 2 + 12 * int.from_bytes(data[offset : offset + 2], order) + 4
+        if end > n or not _tiff_values_inside(data, offset + 2, end - 4, order):
+            return False
+        offset = int.from_bytes(data[end - 4 : end], order)
+    return True
+
+
+_TIFF_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8}
+
+
+def _tiff_values_inside(data: bytes, start: int, stop: int, order: str) -> bool:
+    """Whether every out-of-line tag value of one IFD lies inside the file (PIL skips them)."""
+    for at in range(start, stop, 12):
+        kind = int.from_bytes(data[at + 2 : at + 4], order)
+        size = _TIFF_TYPE_SIZES.get(kind, 1) * int.from_bytes(data[at + 4 : at + 8], order)
+        if size > 4 and int.from_bytes(data[at + 8 : at + 12], order) + size > len(data):
+            return False
+    return True
+
+
+def _iso_boxes_complete(data: bytes) -> bool:
+    """Walk the top-level ISO-BMFF boxes of a HEIF file; they must tile the file exactly."""
+    pos, n = 0, len(data)
+    while pos < n:
+        if pos + 8 > n:
+            return False
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        if size == 1 and pos + 16 <= n:
+            size = int.from_bytes(data[pos + 8 : pos + 16], "big")
+        elif size == 0:
+            return True  # the last box runs to the end of the file
+        if size < 8:
+            return False
+        pos += size
+    return pos == n
+
+
+def _check_structure(name: str, im: Image.Image, data: bytes) -> None:
+    """Per-format checks that need PIL's parse: MPO frame extents, TIFF strips/sub-images."""
+    if im.format == "MPO":
+        for start, size in _mpo_extents(im, data):
+            if start + size > len(data) or _jpeg_end(data, start) is None:
+                raise TruncatedImage(f"{name}: MPO image data is truncated")
+
+
+def _mpo_extents(im: Image.Image, data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of each MPO image; offsets are relative to the MPF header."""
+    base = data.find(b"MPF\x00") + 4
+    entries = im.mpinfo[0xB002]  # type: ignore[attr-defined]
+    return [(0 if i == 0 else e["DataOffset"] + base, e["Size"]) for i, e in enumerate(entries)]
+
+
+def _check_tiff_page(name: str, im: Image.Image, size: int) -> None:
+    """Refuse TIFF pages whose strips lie past the end, or that hide sub-images (raw files)."""
+    tags = im.tag_v2  # type: ignore[attr-defined]
+    if 330 in tags or 50706 in tags:
+        raise UnsupportedFormat(f"{name}: TIFF with sub-images (camera raw?) is not supported")
+    for offsets_tag, counts_tag in ((273, 279), (324, 325)):
+        offsets, counts = tags.get(offsets_tag), tags.get(counts_tag)
+        if offsets is None:
+            continue
+        if counts is None:
+            raise UnreadableImage(f"{name}: TIFF strip table is corrupt")
+        offsets = offsets if isinstance(offsets, tuple) else (offsets,)
+        counts = counts if isinstance(counts, tuple) else (counts,)
+        if len(counts) != len(offsets) or not offsets:
+            raise UnreadableImage(f"{name}: TIFF strip table is corrupt")
+        if max(o + c for o, c in zip(offsets, counts, strict=True)) > size:
+            raise TruncatedImage(f"{name}: TIFF image data is truncated")
+
+
+# --- frames -----------------------------------------------------------------------------------
+
+
+def _decode_frames(
+    name: str, im: Image.Image, limits: tuple[int, int, int]
+) -> tuple[tuple[np.ndarray, ...], tuple[int, ...]]:
+    """Decode every frame in order, checking declared sizes before each decode.
+
+    ``limits`` is (max pixels per frame, max pixels in total, file size in bytes).
+
+    Frames are walked with ``seek`` rather than ``n_frames``: for GIF, ``n_frames`` decodes
+    every frame, which would spend the CPU before the total-pixel cap could stop it.
+    """
+    max_pixels, max_total, size = limits
+    frames: list[np.ndarray] = []
+    durations: list[int] = []
+    total = 0
+    while True:
+        _check_declared(name, im.size, len(frames), max_pixels)
+        total += im.size[0] * im.size[1]
+        if total > max_total:
+            raise DecompressionBomb(f"{name}: frames declare over {max_total} pixels in total")
+        if im.format == "TIFF":
+            _check_tiff_page(name, im, size)
+        frames.append(_to_rgb(_oriented(im)))
+        durations.append(int(im.info.get("duration") or 0))
+        try:
+            im.seek(len(frames))
+        except EOFError:
+            break
+    animated = len(frames) > 1 and im.format in ("GIF", "WEBP", "PNG")
+    return tuple(frames), tuple(durations) if animated else ()
+
+
+def _check_declared(name: str, size: tuple[int, int], index: int, max_pixels: int) -> None:
+    """Refuse a frame whose declared size exceeds the per-frame limit (before decoding it)."""
+    if size[0] * size[1] > max_pixels:
+        raise DecompressionBomb(
+            f"{name}: frame {index} declares {size[0]}x{size[1]} pixels (limit {max_pixels})"
+        )
+
+
+def _oriented(frame: Image.Image) -> Image.Image:
+    """A copy of the current frame with its EXIF orientation applied (before anything else)."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(frame)
+
+
+def _to_rgb(frame: Image.Image) -> np.ndarray:
+    """Normalise any PIL mode to a read-only RGB uint8 array ``(H, W, 3)``.
+
+    Alpha is dropped, never composited: pixels under full transparency are still in the file
+    and the rendered copy is re-encoded from these colours, so detection must see the colour
+    channels as stored. Compositing onto a background would let alpha hide a face from the
+    detectors while the published copy (or the original) still carries it.
+    """
+    import numpy as np
+
+    if frame.mode in _WIDE_GRAY_MODES:
+        gray = _gray_to_uint8(np.asarray(frame), frame.mode)
+        rgb = np.repeat(gray[:, :, np.newaxis], 3, axis=2)
+    else:
+        if frame.mode == "LAB":
+            frame = _lab_to_rgb(frame)
+        elif frame.mode == "La":  # PIL has no La -> RGB path; keep the stored grey
+            frame = frame.getchannel(0)
+        rgb = np.array(frame.convert("RGB"), dtype=np.uint8)
+    rgb.setflags(write=False)
+    return rgb
+
+
+def _gray_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
+    """Scale 16/32-bit integer or float grey to 0..255 (Pillow's own convert would clip)."""
+    import numpy as np
+
+    if mode.startswith("I;16"):
+        return (values.astype(np.uint32) >> 8).astype(np.uint8)
+    values = np.nan_to_num(values.astype(np.float64))
+    lo, hi = float(values.min()), float(values.max())
+    if lo >= 0 and hi <= 255 and (mode == "I" or hi > 1):
+        scaled = values
+    elif lo >= 0 and hi <= 1:
+        scaled = values * 255
+    elif lo >= 0 and hi <= 65535:
+        scaled = values / 257  # a 16-bit image held as 32-bit "I"
+    else:
+        scaled = (values - lo) * (255 / ((hi - lo) or 1))  # unknown range: stretch
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def _lab_to_rgb(frame: Image.Image) -> Image.Image:
+    """CIELAB to sRGB through littleCMS (Pillow's ``convert`` has no LAB path)."""
+    from PIL import ImageCms
+
+    transform = ImageCms.buildTransform(
+        ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
+    )
+    return ImageCms.applyTransform(frame, transform)
+
+
+# --- metadata inventory -----------------------------------------------------------------------
+
+
+def _inventory(im: Image.Image, data: bytes) -> MetadataInventory:
+    """Which metadata blocks the first frame carries; presence only, never values."""
+    from PIL import ExifTags
+
+    exif = im.getexif()
+    tags = set(exif) - (_TIFF_STRUCTURE_TAGS if im.format == "TIFF" else set())
+    # pillow-heif lets libheif apply the HEIF transforms and resets EXIF orientation to 1 so it is
+    # not applied twice; it keeps the value it found as ``original_orientation``.
+    orientation = im.info.get("original_orientation") or exif.get(ExifTags.Base.Orientation, 1)
+    return MetadataInventory(
+        exif=bool(tags) or bool(im.info.get("exif")),
+        gps=bool(exif.get_ifd(ExifTags.IFD.GPSInfo)),
+        exif_thumbnail=bool(exif.get_ifd(ExifTags.IFD.IFD1)),
+        xmp=bool(im.info.get("xmp")) or any(sig in data for sig in _XMP_SIGNATURES),
+        iptc=_has_iptc(im),
+        comment=_has_comment(im),
+        icc_profile=bool(im.info.get("icc_profile")),
+        orientation=orientation if isinstance(orientation, int) else 1,
+    )
+
+
+def _has_iptc(im: Image.Image) -> bool:
+    """IPTC-IIM in a JPEG's Photoshop block (0x0404) or a TIFF's IPTC tag (33723)."""
+    photoshop = im.info.get("photoshop")
+    if isinstance(photoshop, dict) and 0x0404 in photoshop:
+        return True
+    return im.format == "TIFF" and 33723 in im.tag_v2  # type: ignore[attr-defined]
+
+
+def _has_comment(im: Image.Image) -> bool:
+    """JPEG/GIF comments or a TIFF ImageDescription (PNG text is checked after decoding)."""
+    if im.info.get("comment"):
+        return True
+    return im.format == "TIFF" and 270 in im.tag_v2  # type: ignore[attr-defined]
+
+
+def _has_png_text(im: Image.Image) -> bool:
+    """PNG tEXt/zTXt/iTXt chunks other than XMP; call after decoding (they may follow IDAT)."""
+    return any(key != "XML:com.adobe.xmp" for key in im.text)  # type: ignore[attr-defined]

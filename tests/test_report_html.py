@@ -1,0 +1,77 @@
+"""The HTML contact sheet in a real browser: counts match the JSON, previews are redacted."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import run_cli
+from PIL import Image
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sheet")
+    report, page = folder / "r.json", folder / "sheet.html"
+    result = run_cli("check", "samples", "--no-registry", "--json", str(report), "--html", str(page))
+    assert result.returncode == 1, result.stderr
+    return json.loads(report.read_text()), page
+
+
+def test_page_is_self_contained_and_counts_match_the_json(sheet):
+    data, page = sheet
+    text = page.read_text()
+    assert not re.search(r"(src|href)=['\"]?(https?:)?//", text), "the page must load nothing"
+    for verdict, count in data["summary"].items():
+        assert f'id="count-{verdict}">{count}<' in text
+        assert text.count(f'data-verdict="{verdict}"') == count
+    for phi in ("DOE", "Doe", "00482913"):
+        assert phi not in text
+
+
+def test_previews_hide_the_faces_they_mark(sheet):
+    data, page = sheet
+    text = page.read_text()
+    visit = next(f for f in data["files"] if f["path"].endswith("visit.jpg"))
+    card = text[text.index("samples/visit.jpg") - 4000 : text.index("samples/visit.jpg")]
+    thumb = Image.open(io.BytesIO(base64.b64decode(re.findall(r"base64,([^\"]+)", card)[-1])))
+    original = Image.open("samples/visit.jpg").resize(thumb.size)
+    scale = thumb.size[0] / visit["width"]
+    for region in visit["regions"]:
+        x0, y0, x1, y1 = (round(v * scale) for v in region["box"])
+        a = np.asarray(original.convert("L"), float)[y0:y1, x0:x1]
+        b = np.asarray(thumb.convert("L"), float)[y0:y1, x0:x1]
+        assert np.abs(a - b).mean() > 12, "a redacted face must not look like the original"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+def test_rendered_in_chromium(sheet, tmp_path):
+    data, page = sheet
+    dom = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=True,
+    ).stdout
+    assert dom.count('class="card"') == len(data["files"])
+    for verdict, count in data["summary"].items():
+        assert dom.count(f'data-verdict="{verdict}"') == count
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
+         "--window-size=1280,900", page.as_uri()],
+        capture_output=True, timeout=120, check=True,
+    )
+    pixels = np.asarray(Image.open(shot).convert("RGB"))
+    assert pixels.shape[:2] == (900, 1280)
+    assert pixels.std() > 20, "the screenshot is blank"
+    header = pixels[:40, :, :].reshape(-1, 3).mean(axis=0)
+    assert header.max() < 80, "the dark header should be rendered at the top"
