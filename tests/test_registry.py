@@ -237,7 +237,9 @@ def test_enrolment_rejects_photos_without_exactly_one_usable_face(tmp_path, reg)
 
 
 def test_templates_for_matching_say_consented_expired_revoked_or_out_of_scope(tmp_path, reg):
-    first = reg.add(request(tmp_path, name="Eileen Collins", photos=(EILEEN, EILEEN)))
+    first = reg.add(
+        request(tmp_path, name="Eileen Collins", photos=(EILEEN, EILEEN), dob=date(1956, 11, 19))
+    )
     [tpl, _] = reg.templates(first.person_id)
     assert tpl.purge_on == date(2029, 5, 31) and tpl.enrolled_on == TODAY
     [person] = reg.templates_for_matching("website", "marketing", date(2026, 6, 1))
@@ -261,6 +263,9 @@ def test_templates_for_matching_say_consented_expired_revoked_or_out_of_scope(tm
     assert second.person_id == first.person_id
     assert status("website", date(2026, 8, 2)) == (MatchStatus.CONSENTED, second.id)
     assert reg.all_names() == ["Eileen Collins"]
+    child = reg.add(request(tmp_path, name="No Dob", photos=(EILEEN,)))
+    by_person = {p.person: p for p in reg.templates_for_matching("website", "marketing", TODAY)}
+    assert by_person[child.person_id].minor  # a patient of unknown age gets the strict threshold
 
 
 def test_purging_biometrics_keeps_documents_and_authorizations(tmp_path, reg):
@@ -271,6 +276,15 @@ def test_purging_biometrics_keeps_documents_and_authorizations(tmp_path, reg):
     assert reg.get(auth.id) == auth and reg.verify_documents() == []
     with pytest.raises(InvalidRequest):
         reg.purge_biometrics()
+
+
+def test_templates_are_due_once_no_authorization_is_in_effect(tmp_path, reg):
+    revoked = reg.add(request(tmp_path, photos=(EILEEN,)))
+    kept = reg.add(request(tmp_path, photos=(EILEEN,), expires_on=date(2026, 9, 1)))
+    reg.revoke(revoked.id, date(2026, 5, 1), "letter")
+    assert reg.purge_biometrics(due=True) == 1
+    assert [t.person_id for t in reg.templates()] == [kept.person_id]
+    assert reg.purge_biometrics(due=True, today=date(2026, 9, 1)) == 1  # expired
 
 
 def test_decide_coverage_prefers_a_valid_authorization(tmp_path, reg):

@@ -25,9 +25,9 @@ app = typer.Typer(
     help=(
         "Signed HIPAA authorizations, their documents and reference faces.\n\n"
         "Example: photoguard consent list --channel instagram --valid-on 2026-06-01\n\n"
-        "The registry is --db / PHOTOGUARD_DB / [registry] url, by default "
+        "The registry is --db / PHOTOGUARD_DB / \\[registry] url, by default "
         "$XDG_DATA_HOME/photoguard/registry.db (~/.local/share/photoguard/registry.db) with "
-        "signed documents in documents/ beside it. Form versions come from [registry.forms] "
+        "signed documents in documents/ beside it. Form versions come from \\[registry.forms] "
         "in photoguard.toml."
     ),
     no_args_is_help=True,
@@ -58,12 +58,14 @@ def _print_json(value: Any) -> None:
 
 def _table(auths: list[Authorization], on: date, title: str) -> Table:
     table = Table(title=title)
-    for col in ("id", "person", "name", "status", "channels", "purposes", "signed", "expires"):
-        table.add_column(col, overflow="fold")
+    for col in ("id", "name", "status", "channels", "purposes", "signed", "expires"):
+        # Ids and dates never wrap: they are copied into other commands and reports.
+        wrap = col in ("name", "channels", "purposes", "expires")
+        table.add_column(col, overflow="fold", no_wrap=not wrap)
     for a in auths:
         expires = a.expires_on.isoformat() if a.expires_on else f"event: {a.expires_event}"
         table.add_row(
-            a.id, a.person_id, a.person_name, a.status_on(on).value, ", ".join(a.channels),
+            a.id, a.person_name, a.status_on(on).value, ", ".join(a.channels),
             ", ".join(a.purposes), a.signed_on.isoformat(), expires,
         )  # fmt: skip
     return table
@@ -76,14 +78,17 @@ def _auth_json(a: Authorization, on: date) -> dict[str, Any]:
 @app.command("add", no_args_is_help=True)
 def add(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="The individual, as on the form.")],
-    document: Annotated[Path, typer.Option(help="Scan or photo of the signed form.")],
-    channel: Annotated[list[str], typer.Option(help="Channel covered (repeat).")],
-    purpose: Annotated[list[str], typer.Option(help="Purpose covered (repeat).")],
-    signed_on: Annotated[str, typer.Option("--signed-on", help="Date signed, YYYY-MM-DD.")],
     photo: Annotated[
         list[Path], typer.Option(help="Reference photo with exactly one face (repeat).")
     ],
+    # Optional here so that the completeness check names every missing element at once.
+    name: Annotated[str, typer.Option(help="The individual, as on the form.")] = "",
+    document: Annotated[Path | None, typer.Option(help="Scan or photo of the signed form.")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Channel covered (repeat).")] = None,
+    purpose: Annotated[list[str] | None, typer.Option(help="Purpose covered (repeat).")] = None,
+    signed_on: Annotated[
+        str | None, typer.Option("--signed-on", help="Date signed, YYYY-MM-DD.")
+    ] = None,
     expires: Annotated[str | None, typer.Option(help="Expiration date, YYYY-MM-DD.")] = None,
     expires_event: Annotated[
         str | None, typer.Option("--expires-event", help="Expiration event, as on the form.")
@@ -100,7 +105,7 @@ def add(
         str | None, typer.Option("--received-on", help="Date received (default: today).")
     ] = None,
     form: Annotated[
-        str | None, typer.Option(help="Form version signed (default: [registry] default_form).")
+        str | None, typer.Option(help="Form version signed (default: \\[registry] default_form).")
     ] = None,
     third_party_remuneration: Annotated[
         bool, typer.Option("--third-party-remuneration", help="A third party pays.")
@@ -125,7 +130,7 @@ def add(
     except ValueError:
         raise output.fail("--role must be patient, staff or visitor", 2) from None
     request = AuthorizationRequest(
-        name=name, channels=tuple(channel), purposes=tuple(purpose),
+        name=name, channels=tuple(channel or ()), purposes=tuple(purpose or ()),
         signed_on=_date(signed_on, "--signed-on"), document=document, photos=tuple(photo),
         expires_on=_date(expires, "--expires"), expires_event=expires_event,
         dob=_date(dob, "--dob"), role=role_value, signer=signer, signer_authority=signer_authority,
@@ -305,7 +310,12 @@ def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def purge_biometrics(
     ctx: typer.Context,
     person: Annotated[str | None, typer.Option(help="Purge this person's templates.")] = None,
-    due: Annotated[bool, typer.Option("--due", help="Purge templates past purge date.")] = False,
+    due: Annotated[
+        bool,
+        typer.Option(
+            "--due", help="Purge templates past their purge date or whose consent has ended."
+        ),
+    ] = False,
     today: Annotated[str | None, typer.Option(help="Judge --due as of this date.")] = None,
 ) -> None:
     """Delete face templates (biometric data); signed documents and records stay.

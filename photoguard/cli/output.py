@@ -29,7 +29,7 @@ VERDICT_STYLE = {
 
 
 def err(message: str) -> None:
-    stderr.print(message, highlight=False, markup=False)
+    stderr.print(message, highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:

@@ -34,8 +34,8 @@ figure img{width:100%;height:auto}
 .none{display:flex;align-items:center;justify-content:center;height:160px;color:#ddd;line-height:1.4;padding:0 16px;text-align:center}
 .box{position:absolute;border:2px solid;box-sizing:border-box}
 .box span{position:absolute;left:-2px;top:-16px;font:600 10px/14px system-ui;padding:0 3px;color:#fff;white-space:nowrap}
-.box.keep{border-color:#18a558}.box.keep span{background:#18a558}
-.box.redact{border-color:#e03c31}.box.redact span{background:#e03c31}
+.box.act-keep{border-color:#18a558}.box.act-keep span{background:#18a558}
+.box.act-redact{border-color:#e03c31}.box.act-redact span{background:#e03c31}
 .body{padding:10px 12px}
 .path{font-weight:600;word-break:break-all}
 .verdict{display:inline-block;border-radius:10px;padding:1px 10px;font-weight:700;color:#fff;margin:6px 0}
@@ -107,7 +107,7 @@ def _box(region: Region, result: PhotoResult) -> str:
     label = f"{region.label or region.kind.value} · {region.action.value}"
     action = region.action.value
     return (
-        f'<div class="box {action}" data-kind="{region.kind.value}" style="{style}">'
+        f'<div class="box act-{action}" data-kind="{region.kind.value}" style="{style}">'
         f"<span>{html.escape(label)}</span></div>"
     )
 

@@ -1,0 +1,152 @@
+"""Ordered schema migrations, applied automatically when a registry is opened.
+
+Each migration is frozen once released: it declares its own tables (SQLAlchemy Core, so the
+same code serves SQLite and PostgreSQL) instead of reusing the current models. ``schema_version``
+holds one row per applied migration. All pending migrations run in one transaction that also
+takes the database's write lock (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL advisory lock), so
+two processes opening a new registry at once do not both create it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    inspect,
+    text,
+)
+
+from photoguard.consent.errors import RegistryError
+
+_PG_LOCK_KEY = 0x70475244  # arbitrary, constant: "pGRD"
+
+
+def _v1_core(conn: Connection) -> None:
+    """Persons, signed documents, authorizations and face templates."""
+    md = MetaData()
+    Table(
+        "person",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("name", Text, nullable=False),
+        Column("dob", Date),
+        Column("role", String(32), nullable=False),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "document",
+        md,
+        Column("sha256", String(64), primary_key=True),
+        Column("size", Integer, nullable=False),
+        Column("suffix", String(32), nullable=False),
+        Column("stored_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "authorization_record",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+        Column("form_version", Text, nullable=False),
+        Column("disclosed", Text, nullable=False),
+        Column("discloser", Text, nullable=False),
+        Column("recipients", Text, nullable=False),
+        Column("purposes", JSON, nullable=False),
+        Column("channels", JSON, nullable=False),
+        Column("signed_on", Date, nullable=False),
+        Column("received_on", Date, nullable=False),
+        Column("expires_on", Date),
+        Column("expires_event", Text),
+        Column("event_occurred_on", Date),
+        Column("signer", Text, nullable=False),
+        Column("signer_authority", Text),
+        Column("statements", JSON, nullable=False),
+        Column("third_party_remuneration", Boolean, nullable=False),
+        Column("document_sha256", String(64), ForeignKey("document.sha256"), nullable=False),
+        Column("revocation_received_on", Date),
+        Column("revocation_reason", Text),
+        Column("created_at", DateTime(timezone=True), nullable=False),
+    )
+    Table(
+        "face_template",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("person_id", Integer, ForeignKey("person.id"), nullable=False, index=True),
+        Column("source_sha256", String(64), nullable=False),
+        Column("encoding", LargeBinary, nullable=False),
+        Column("enrolled_on", Date, nullable=False),
+        Column("purge_on", Date, nullable=False),
+    )
+    md.create_all(conn)
+
+
+def _v2_events(conn: Connection) -> None:
+    """An append-only log of changes (ids and actions, never names)."""
+    md = MetaData()
+    Table(
+        "registry_event",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("at", DateTime(timezone=True), nullable=False),
+        Column("action", String(32), nullable=False),
+        Column("subject", String(64), nullable=False),
+        Column("detail", Text, nullable=False),
+    )
+    md.create_all(conn)
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_core, _v2_events)
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    """The highest applied migration (0 for an empty database)."""
+    if not inspect(conn).has_table("schema_version"):
+        return 0
+    return int(conn.execute(text("SELECT COALESCE(MAX(version), 0) FROM schema_version")).scalar())
+
+
+def migrate(conn: Connection, target: int = LATEST) -> int:
+    """Apply pending migrations up to ``target`` inside the caller's transaction.
+
+    Returns:
+        The schema version afterwards.
+
+    Raises:
+        RegistryError: the database was written by a newer photoguard.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    md = MetaData()
+    Table(
+        "schema_version",
+        md,
+        Column("version", Integer, primary_key=True, autoincrement=False),
+        Column("applied_at", DateTime(timezone=True), nullable=False),
+    )
+    md.create_all(conn)
+    version = current_version(conn)
+    if version > LATEST:
+        raise RegistryError(
+            f"registry schema version {version} is newer than this photoguard ({LATEST})"
+        )
+    for number in range(version + 1, target + 1):
+        MIGRATIONS[number - 1](conn)
+        conn.execute(
+            text("INSERT INTO schema_version (version, applied_at) VALUES (:v, :t)"),
+            {"v": number, "t": datetime.now(UTC)},
+        )
+    return max(version, target)

@@ -1,0 +1,118 @@
+"""Row-level helpers of the registry: look-ups by id and the insert of one authorization.
+
+Called only inside a registry transaction; they never commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlmodel import Session
+
+from photoguard.consent.enroll import ReferenceTemplate
+from photoguard.consent.errors import NotFound
+from photoguard.consent.forms import AuthorizationForm
+from photoguard.consent.models import (
+    AuthorizationRow,
+    DocumentRow,
+    FaceTemplateRow,
+    PersonRow,
+    authorization_record,
+)
+from photoguard.consent.records import (
+    AUTH_PREFIX,
+    PERSON_PREFIX,
+    Authorization,
+    AuthorizationRequest,
+    parse_id,
+)
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC (the database stores UTC)."""
+    return datetime.now(UTC)
+
+
+def auth_row(session: Session, auth_id: str) -> AuthorizationRow:
+    """Raises NotFound for an unknown or malformed authorization id."""
+    pk = parse_id(AUTH_PREFIX, auth_id)
+    row = session.get(AuthorizationRow, pk) if pk is not None else None
+    if row is None:
+        raise NotFound(f"no authorization {auth_id}")
+    return row
+
+
+def person_row(session: Session, person_id: str) -> PersonRow:
+    """Raises NotFound for an unknown or malformed person id."""
+    pk = parse_id(PERSON_PREFIX, person_id)
+    row = session.get(PersonRow, pk) if pk is not None else None
+    if row is None:
+        raise NotFound(f"no person {person_id}")
+    return row
+
+
+def person_for(session: Session, request: AuthorizationRequest) -> PersonRow:
+    """The named existing person, else a new one.
+
+    People are never merged by name: two patients may share a name and date of birth, and
+    merging them would let one's authorization cover the other's face.
+    """
+    if request.person_id:
+        return person_row(session, request.person_id)
+    person = PersonRow(
+        name=request.name.strip(), dob=request.dob, role=request.role.value, created_at=now()
+    )
+    session.add(person)
+    session.flush()
+    return person
+
+
+def insert_authorization(
+    session: Session,
+    request: AuthorizationRequest,
+    form: AuthorizationForm,
+    templates: list[ReferenceTemplate],
+    document: tuple[str, int],
+    enrolled_on: date,
+    retention: timedelta,
+) -> Authorization:
+    """Insert one checked authorization, its document row (once) and its face templates."""
+    assert request.signed_on and request.received_on and request.document  # checked at intake
+    person = person_for(session, request)
+    sha, size = document
+    if session.get(DocumentRow, sha) is None:
+        suffix = request.document.suffix.lower()[:32]
+        session.add(DocumentRow(sha256=sha, size=size, suffix=suffix, stored_at=now()))
+        session.flush()  # rows without relationships flush in no particular order
+    row = AuthorizationRow(
+        person_id=person.id,
+        form_version=form.version,
+        disclosed=form.disclosed,
+        discloser=form.discloser,
+        recipients=form.recipients,
+        purposes=list(request.purposes),
+        channels=list(request.channels),
+        signed_on=request.signed_on,
+        received_on=request.received_on,
+        expires_on=request.expires_on,
+        expires_event=request.expires_event,
+        signer=(request.signer or request.name).strip(),
+        signer_authority=request.signer_authority,
+        statements=list(form.statements),
+        third_party_remuneration=request.third_party_remuneration,
+        document_sha256=sha,
+        created_at=now(),
+    )
+    session.add(row)
+    session.add_all(
+        FaceTemplateRow(
+            person_id=person.id,
+            source_sha256=t.source_sha256,
+            encoding=t.encoding.astype("<f8").tobytes(),
+            enrolled_on=enrolled_on,
+            purge_on=enrolled_on + retention,
+        )
+        for t in templates
+    )
+    session.flush()
+    return authorization_record(row, person)
