@@ -80,10 +80,14 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     unconsented = [f for f in faces if not f.match.consented]
     if not unconsented:
         return
-    subjects = [
-        f for f in unconsented if f.detection.box.area / image_area >= policy.subject_share
-    ]
     ambiguous = [f for f in unconsented if f.match.status is MatchStatus.AMBIGUOUS]
+    # An ambiguous face may be a consented person: a reviewer decides, so the subject rule
+    # does not block it (it is still redacted if the reviewer does not confirm).
+    subjects = [
+        f
+        for f in unconsented
+        if f not in ambiguous and f.detection.box.area / image_area >= policy.subject_share
+    ]
     if ambiguous:
         to = Verdict.REVIEW if policy.ambiguous_action is AmbiguousAction.REVIEW else Verdict.BLOCK
         escalate(to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is")

@@ -94,3 +94,9 @@ def test_metadata_alone_does_not_change_the_verdict_but_is_reported():
 def test_policy_digest_changes_with_the_policy():
     assert Policy().digest() == Policy().digest()
     assert Policy().digest() != Policy(channel="instagram").digest()
+
+
+def test_ambiguous_main_subject_goes_to_review_not_block():
+    d = decide(Findings(W, H, faces=(face(BIG, MatchStatus.AMBIGUOUS),)), Policy())
+    assert d.verdict is Verdict.REVIEW
+    assert d.regions[0].action is Action.REDACT
