@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from photoguard.cli.main import app
 
 COMMANDS = ("add", "import", "list", "show", "revoke", "expire-event", "expiring", "verify",
-            "purge-biometrics")  # fmt: skip
+            "purge-biometrics", "takedown")  # fmt: skip
 PHOTOGUARD = Path(sys.executable).parent / "photoguard"
 
 

@@ -26,7 +26,8 @@ def test_help_loads_no_heavy_library():
         "import sys\nfrom photoguard.cli.main import app\n"
         "try:\n    app(['--help'])\nexcept SystemExit:\n    pass\n"
         "try:\n    app(['check', '--help'])\nexcept SystemExit:\n    pass\n"
-        "try:\n    app(['consent', '--help'])\nexcept SystemExit:\n    pass"
+        "try:\n    app(['consent', '--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    app(['audit', '--help'])\nexcept SystemExit:\n    pass"
     )
     loaded = _modules_loaded_by(code)
     assert not loaded & set(HEAVY), loaded & set(HEAVY)

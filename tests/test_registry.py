@@ -320,11 +320,11 @@ def test_upgrade_from_schema_version_1_keeps_the_data(tmp_path):
         )
     engine.dispose()
     with ConsentRegistry(url, catalog=CATALOG) as registry:
-        assert registry.schema_version == 2
+        assert registry.schema_version == migrations.LATEST
         assert registry.all_names() == ["Old Timer"]
     tables = sqlite3.connect(tmp_path / "old.db").execute(
         "SELECT version FROM schema_version ORDER BY version").fetchall()  # fmt: skip
-    assert tables == [(1,), (2,)]
+    assert tables == [(v,) for v in range(1, migrations.LATEST + 1)]
 
 
 def _add_many(args) -> list[str]:

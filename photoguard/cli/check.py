@@ -36,7 +36,11 @@ Detectors = Annotated[
 NoText = Annotated[bool, typer.Option("--no-text", help="Skip OCR (faster; less safe).")]
 NoBarcodes = Annotated[bool, typer.Option("--no-barcodes", help="Skip barcodes (less safe).")]
 NoRegistry = Annotated[
-    bool, typer.Option("--no-registry", help="Treat every face as unconsented; no database.")
+    bool,
+    typer.Option(
+        "--no-registry",
+        help="Treat every face as unconsented; no database, so the run is not audited.",
+    ),
 ]
 Workers = Annotated[
     int, typer.Option("--workers", "-j", min=1, help="Worker processes (default: all cores).")
@@ -110,6 +114,7 @@ def check(
     ignored: list[Path] = []
     with output.errors_to_exit():
         results = output.with_progress(check_paths(paths, run_ctx, workers, ignored), label="checking")
+    output.record_run(run_ctx.settings, "check", results, no_registry)
     output.finish(
         results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, ignored=ignored
     )

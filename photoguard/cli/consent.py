@@ -239,13 +239,52 @@ def revoke(
 ) -> None:
     """Record a written revocation; the authorization stays on file, marked revoked.
 
+    Then lists the published copies that relied on it (see `consent takedown`): what was
+    published before the revocation stays lawful, but should come down.
+
     Example: photoguard consent revoke AUTH-000001 --received 2026-05-02 --reason "letter"
     """
+    from photoguard.consent import audit
+
     day = output.parse_date(received, "--received")
     registry = _open(ctx)
     with output.errors_to_exit():
         auth = registry.revoke(auth_id, day, reason)
+        published = audit.takedown(registry, auth.id)
     output.console.print(f"{auth.id} revoked as of {day.isoformat()}")
+    _print_takedown(auth.id, published, as_json=False)
+
+
+@app.command("takedown", no_args_is_help=True)
+def takedown(
+    ctx: typer.Context,
+    auth_id: Annotated[str, typer.Argument(metavar="ID", help="Authorization id.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """List every published copy (written by `photoguard redact`) that kept a face under this
+    authorization, from the audit trail.
+
+    Example: photoguard consent takedown AUTH-000001 --json
+    """
+    from photoguard.consent import audit
+
+    registry = _open(ctx)
+    with output.errors_to_exit():
+        published = audit.takedown(registry, auth_id)
+    _print_takedown(auth_id, published, as_json)
+
+
+def _print_takedown(auth_id: str, published: list, as_json: bool) -> None:
+    if as_json:
+        _print_json([asdict(p) for p in published])
+        return
+    if not published:
+        output.console.print(f"no published copies relied on {auth_id}", highlight=False)
+        return
+    # One unwrapped line per copy, tab-separated: paths are pasted into other tools.
+    typer.echo(f"{len(published)} published copies relied on {auth_id}; take them down:")
+    for p in published:
+        typer.echo(f"{p.output}\tsha256={p.output_sha256}\trun={p.run}\tinput={p.input}")
 
 
 @app.command("expire-event", no_args_is_help=True)

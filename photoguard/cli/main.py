@@ -122,6 +122,9 @@ def _register_commands() -> None:
     except ImportError:  # the consent command group is being built in parallel
         return
     app.add_typer(consent.app, name="consent")
+    from photoguard.cli import audit
+
+    app.add_typer(audit.app, name="audit")
 
 
 _register_commands()

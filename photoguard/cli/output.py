@@ -115,6 +115,24 @@ def registry_view(settings, no_registry: bool):
     return view(settings)
 
 
+def record_run(settings, command: str, results: list[PhotoResult], no_registry: bool) -> None:
+    """Record the run and its file decisions in the registry's audit trail; say so on stderr.
+
+    ``--no-registry`` runs use no database, so they are not recorded. A run that cannot be
+    recorded fails (exit 1) instead of passing unaudited.
+    """
+    if not results:
+        return  # nothing was checked: finish() reports the usage error
+    if no_registry:
+        err("audit: run not recorded (--no-registry)")
+        return
+    from photoguard.consent.audit import record_run as record
+
+    with errors_to_exit():
+        run_id = record(settings, command, results)
+    err(f"audit: run {run_id} recorded")
+
+
 @dataclass(frozen=True)
 class Reports:
     """Where the reports go; None: not written."""

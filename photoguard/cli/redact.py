@@ -63,6 +63,7 @@ def redact(
     with output.errors_to_exit():
         results = output.with_progress(redact_paths(paths, out, run_ctx, workers, ignored), label="redacting")
     written = sum(r.output is not None for r in results)
+    output.record_run(run_ctx.settings, "redact", results, no_registry)
     output.finish(
         results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, written_to=(out, written), gate=output.all_written,
         ignored=ignored,

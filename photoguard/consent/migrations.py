@@ -30,9 +30,12 @@ from sqlalchemy import (
     text,
 )
 
+from photoguard.consent import chain
 from photoguard.consent.errors import RegistryError
 
 _PG_LOCK_KEY = 0x70475244  # arbitrary, constant: "pGRD"
+PG_WRITE_LOCK = _PG_LOCK_KEY
+"""The advisory lock that serializes schema changes and audit appends on PostgreSQL."""
 
 
 def _v1_core(conn: Connection) -> None:
@@ -108,7 +111,40 @@ def _v2_events(conn: Connection) -> None:
     md.create_all(conn)
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_core, _v2_events)
+def _v3_audit(conn: Connection) -> None:
+    """The tamper-evident audit chain; the v2 change log is folded into it, oldest first.
+
+    From v3 on the chain is the one record of changes: ``registry_event`` stays, read-only.
+    The hashing rule (``chain.FORMAT``) is frozen with this migration: a new rule gets a new
+    name and leaves entries sealed under this one as they are.
+    """
+    md = MetaData()
+    audit = Table(
+        "audit_entry",
+        md,
+        Column("seq", Integer, primary_key=True, autoincrement=False),
+        Column("at", String(40), nullable=False, index=True),
+        Column("kind", String(16), nullable=False),
+        Column("payload", Text, nullable=False),
+        Column("prev_hash", String(64), nullable=False, unique=True),
+        Column("hash", String(64), nullable=False, unique=True),
+    )
+    md.create_all(conn)
+    events = conn.execute(
+        text("SELECT id, at, action, subject, detail FROM registry_event ORDER BY id")
+    ).all()
+    prev = None
+    for event_id, at, action, subject, detail in events:
+        when = datetime.fromisoformat(at) if isinstance(at, str) else at
+        payload = {"action": action, "subject": subject, "detail": detail, "legacy_event": event_id}
+        prev = chain.seal(prev, "consent", payload, chain.timestamp(when))
+        conn.execute(audit.insert().values(
+            seq=prev.seq, at=prev.at, kind=prev.kind, payload=prev.payload,
+            prev_hash=prev.prev_hash, hash=prev.hash,
+        ))  # fmt: skip
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_core, _v2_events, _v3_audit)
 LATEST = len(MIGRATIONS)
 
 

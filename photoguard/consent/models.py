@@ -81,7 +81,7 @@ class FaceTemplateRow(SQLModel, table=True):
 
 
 class EventRow(SQLModel, table=True):
-    """Append-only log of registry changes: ids and actions only, never names."""
+    """The v2 change log: read-only since v3 folded it into the audit chain (``AuditRow``)."""
 
     __tablename__ = "registry_event"
 
@@ -90,6 +90,19 @@ class EventRow(SQLModel, table=True):
     action: str
     subject: str
     detail: str = ""
+
+
+class AuditRow(SQLModel, table=True):
+    """One entry of the tamper-evident audit chain (see ``chain.py``); never updated."""
+
+    __tablename__ = "audit_entry"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str = Field(max_length=40, index=True)
+    kind: str = Field(max_length=16)
+    payload: str
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64, unique=True)
 
 
 def person_record(row: PersonRow) -> Person:

@@ -1,8 +1,9 @@
 """The consent registry: authorizations, signed documents and face templates.
 
-Every change is one transaction. Nothing is hard-deleted except face templates (biometric
-data, purged on schedule or on request); revoked and expired authorizations stay and say so.
-Everything returned is a frozen ``records`` value, never an ORM row.
+Every change is one transaction that also appends its audit entry (``audit.py``). Nothing is
+hard-deleted except face templates (biometric data, purged on schedule or on request); revoked
+and expired authorizations stay and say so. Everything returned is a frozen ``records`` value,
+never an ORM row.
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from photoguard.consent import db, forms, intake, migrations, rows
+from photoguard.consent import audit, db, forms, intake, migrations, rows
 from photoguard.consent.enroll import ReferenceTemplate, load_reference
 from photoguard.consent.errors import EnrolmentError, InvalidRequest, RegistryError
 from photoguard.consent.models import (
     AuthorizationRow,
     DocumentRow,
-    EventRow,
     FaceTemplateRow,
     PersonRow,
     authorization_record,
@@ -141,7 +141,7 @@ class ConsentRegistry:
             EnrolmentError: a reference photo is unusable.
             DocumentError: the signed document cannot be stored.
         """
-        return self._add_all([request], where=[""])[0]
+        return self._add_all([request], where=[""], file=None)[0]
 
     def import_file(self, path: Path) -> builtins.list[Authorization]:
         """Register every authorization of a CSV or TOML file, or none of them.
@@ -151,10 +151,11 @@ class ConsentRegistry:
         """
         requests = intake.read_requests(path)
         where = [f"{path.name} row {i}" for i in range(1, len(requests) + 1)]
-        return self._add_all(requests, where)
+        return self._add_all(requests, where, file=path.name)
 
     def _add_all(
-        self, requests: builtins.list[AuthorizationRequest], where: builtins.list[str]
+        self, requests: builtins.list[AuthorizationRequest], where: builtins.list[str],
+        file: str | None,
     ) -> builtins.list[Authorization]:
         checked = [self._check(r, w) for r, w in zip(requests, where, strict=True)]
         # Every photo is checked before anything is written. A document stored for a
@@ -172,7 +173,8 @@ class ConsentRegistry:
                 rows.insert_authorization(session, request, form, faces, doc, today, self.retention)
                 for request, form, faces, doc in prepared
             ]
-            session.add_all(EventRow(at=rows.now(), action="add", subject=a.id) for a in added)
+            audit.append(session, [audit.added(a, len(faces), file)
+                                   for a, (_, _, faces, _) in zip(added, prepared, strict=True)])
         return added
 
     @staticmethod
@@ -326,9 +328,9 @@ class ConsentRegistry:
             row.revocation_received_on = received
             row.revocation_reason = reason.strip()
             session.add(row)
-            subject = format_id(AUTH_PREFIX, row.id)
-            session.add(EventRow(at=rows.now(), action="revoke", subject=subject))
-            return authorization_record(row, session.get(PersonRow, row.person_id))
+            auth = authorization_record(row, session.get(PersonRow, row.person_id))
+            audit.append(session, [audit.changed("revoke", auth, received_on=received)])
+            return auth
 
     def record_expiry_event(self, auth_id: str, occurred_on: date) -> Authorization:
         """Record that the expiration event of an authorization happened on ``occurred_on``.
@@ -343,9 +345,9 @@ class ConsentRegistry:
                 raise InvalidRequest(f"{auth_id} has no pending expiration event")
             row.event_occurred_on = occurred_on
             session.add(row)
-            session.add(EventRow(at=rows.now(), action="expiry-event",
-                                 subject=format_id(AUTH_PREFIX, row.id)))  # fmt: skip
-            return authorization_record(row, session.get(PersonRow, row.person_id))
+            auth = authorization_record(row, session.get(PersonRow, row.person_id))
+            audit.append(session, [audit.changed("expiry-event", auth, occurred_on=occurred_on)])
+            return auth
 
     def purge_biometrics(
         self, person_id: str | None = None, due: bool = False, today: date | None = None
@@ -374,8 +376,11 @@ class ConsentRegistry:
                 doomed = [t for t in doomed if t.purge_on <= today or t.person_id not in live]
             for row in doomed:
                 session.delete(row)
-            session.add(EventRow(at=rows.now(), action="purge-biometrics",
-                                 subject=person_id or "due", detail=str(len(doomed))))  # fmt: skip
+            audit.append(session, [audit.consent_entry(
+                "purge-biometrics", person=person_id, due=due, as_of=today,
+                templates=len(doomed),
+                people=sorted({format_id(PERSON_PREFIX, t.person_id) for t in doomed}),
+            )])  # fmt: skip
         return len(doomed)
 
     @staticmethod
