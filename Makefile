@@ -47,6 +47,8 @@ demo: setup
 	$(PG_DEMO) check samples/ --json $(DEMO)/report.json --html $(DEMO)/report.html; \
 	  rc=$$?; [ $$rc -le 1 ] || exit $$rc
 	$(PG_DEMO) redact samples/ --out $(DEMO)/publish --quiet; rc=$$?; [ $$rc -le 1 ] || exit $$rc
+	$(PG_DEMO) audit verify
+	$(PG_DEMO) consent takedown AUTH-000001
 	@echo "demo: report $(DEMO)/report.html, publishable copies in $(DEMO)/publish/"
 
 test: setup
