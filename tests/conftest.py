@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,14 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 PHOTOGUARD = Path(sys.executable).parent / "photoguard"
 
 
+_DATA_HOME = tempfile.mkdtemp(prefix="photoguard-test-data-")
+"""Runs that use the default registry write here, never into the user's own data folder."""
+
+
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 600):
     """Run the installed ``photoguard`` command; returns CompletedProcess with text output."""
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", **(env or {})}
+    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "XDG_DATA_HOME": _DATA_HOME,
+                **(env or {})}
     full_env.pop("PHOTOGUARD_CONFIG", None)
     return subprocess.run(
         [str(PHOTOGUARD), *args],

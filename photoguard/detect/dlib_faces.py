@@ -1,0 +1,191 @@
+"""dlib through face_recognition: the HOG detector and 128-d face encodings.
+
+dlib and face_recognition are imported inside functions, once; importing this module is cheap.
+dlib's ``rectangle`` (left, top, right, bottom, inclusive) is converted here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING
+
+from photoguard.errors import DetectorError, EnvironmentProblem
+from photoguard.types import Box, Detection, RegionKind
+
+if TYPE_CHECKING:
+    import numpy as np
+
+MIN_ENCODE_SIDE = 32
+"""Faces smaller than this are not encoded: dlib's 150 px chip would be mostly interpolation."""
+
+
+def check_rgb(image: object) -> None:
+    """Raise DetectorError unless ``image`` is an RGB uint8 ``(H, W, 3)`` array."""
+    import numpy as np
+
+    if not (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.ndim == 3
+        and image.shape[2] == 3
+        and image.shape[0] > 0
+        and image.shape[1] > 0
+    ):
+        raise DetectorError("face detector needs an RGB uint8 (H, W, 3) array")
+
+
+# -- dlib through face_recognition ----------------------------------------------------------------
+
+
+@cache
+def _face_recognition_api():  # -> the face_recognition.api module (it has no type stubs)
+    """Import face_recognition once, undoing the PIL global it sets at import.
+
+    face_recognition sets ``ImageFile.LOAD_TRUNCATED_IMAGES = True``, which would make the load
+    stage decode truncated files silently (fail open); it also calls ``quit()`` when its models
+    are missing, hence the spec check first.
+
+    Raises:
+        EnvironmentProblem: face_recognition, its models or dlib are not installed.
+    """
+    import importlib.util
+
+    for module in ("dlib", "face_recognition", "face_recognition_models"):
+        if importlib.util.find_spec(module) is None:
+            raise EnvironmentProblem(f"{module} is not installed (uv sync)")
+    from PIL import ImageFile
+
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    try:
+        import face_recognition.api as api
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+    return api
+
+
+HOG_UPSAMPLE_MAX_PIXELS = 2_500_000
+"""dlib HOG finds faces from 80 px; one upsampling (2x, 4x the work) brings that to 40 px.
+Above this size the upsampled image would cost more than the photo is worth: no upsampling."""
+
+
+class HogDetector:
+    """dlib's frontal-face HOG + linear SVM detector."""
+
+    kind = RegionKind.FACE
+    name = "hog"
+
+    def __init__(self) -> None:
+        import dlib
+
+        self._api = _face_recognition_api()
+        self.version = f"dlib-hog-{dlib.__version__}"
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in an RGB uint8 ``(H, W, 3)`` array; scores are the SVM margin squashed to (0,1).
+
+        Raises:
+            DetectorError: the array is not RGB uint8 or dlib failed.
+        """
+        import numpy as np
+
+        check_rgb(image)
+        h, w = image.shape[:2]
+        upsample = 1 if h * w <= HOG_UPSAMPLE_MAX_PIXELS else 0
+        try:
+            rects, scores, _ = self._api.face_detector.run(
+                np.ascontiguousarray(image), upsample, 0.0
+            )
+        except RuntimeError as err:
+            raise DetectorError(f"dlib HOG failed: {err}") from err
+        out = []
+        for rect, score in zip(rects, scores, strict=True):
+            # dlib's rectangle is (left, top, right, bottom) with inclusive right/bottom.
+            box = Box(rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1).clamp(w, h)
+            if box.area:
+                out.append(Detection(self.kind, box, 1 / (1 + math.exp(-score)), self.name))
+        return out
+
+
+# -- encoding for consent matching ----------------------------------------------------------------
+
+TALL_BOX_RATIO = 1.15
+"""Boxes taller than this times their width are CenterFace-style (forehead to chin)."""
+CHIN_MARGIN = 0.05
+"""dlib's square ends this share of the width above a CenterFace box's bottom. Measured: over
+144 matched faces CenterFace boxes are 1.33 widths tall and the dlib-style label square shares
+their left and right edges and ends 0.065 widths above their bottom."""
+MIN_CONTRAST = 8.0
+"""Grey-level standard deviation under which a crop holds no face to encode (blank, flat)."""
+
+
+def to_dlib_box(box: Box) -> Box:
+    """The dlib-style square (eyebrows to chin) for a face box from any detector.
+
+    Square boxes (dlib, HOG) come back unchanged; tall CenterFace boxes keep their width and are
+    anchored at the chin.
+    """
+    if box.height <= TALL_BOX_RATIO * box.width:
+        return box
+    bottom = box.y1 - round(CHIN_MARGIN * box.width)
+    return Box(box.x0, bottom - box.width, box.x1, bottom)
+
+
+def _landmarks_plausible(points: list[tuple[int, int]], box: Box) -> bool:
+    # dlib's 5-point model: two corners of each eye, then the base of the nose.
+    grown = box.scale(1.4)
+    if not all(grown.x0 <= x < grown.x1 and grown.y0 <= y < grown.y1 for x, y in points):
+        return False
+    (ax, ay), (bx, by) = (
+        ((points[0][0] + points[1][0]) / 2, (points[0][1] + points[1][1]) / 2),
+        ((points[2][0] + points[3][0]) / 2, (points[2][1] + points[3][1]) / 2),
+    )
+    eye_gap = math.hypot(ax - bx, ay - by)
+    nose_y = points[4][1]
+    return 0.2 * box.width <= eye_gap <= 0.9 * box.width and nose_y > min(ay, by)
+
+
+def encode_faces(rgb: np.ndarray, boxes: Sequence[Box]) -> list[np.ndarray | None]:
+    """128-d dlib ResNet encodings (face_recognition's) of the faces in ``boxes``.
+
+    Args:
+        rgb: the RGB uint8 ``(H, W, 3)`` array the boxes refer to.
+        boxes: face boxes from any detector; CenterFace-style boxes are converted.
+
+    Returns:
+        One entry per box: a float64 array of shape ``(128,)``, or None when that face cannot be
+        encoded (smaller than MIN_ENCODE_SIDE, a flat crop, implausible landmarks).
+
+    Raises:
+        DetectorError: ``rgb`` is not an RGB uint8 array or dlib failed.
+        EnvironmentProblem: face_recognition or its models are missing.
+    """
+    import dlib
+    import numpy as np
+
+    check_rgb(rgb)
+    api = _face_recognition_api()
+    image = np.ascontiguousarray(rgb)
+    h, w = image.shape[:2]
+    out: list[np.ndarray | None] = []
+    for box in boxes:
+        square = to_dlib_box(box).clamp(w, h)
+        crop = image[square.y0 : square.y1, square.x0 : square.x1]
+        if (
+            min(square.width, square.height) < MIN_ENCODE_SIDE
+            or crop.mean(axis=2).std() < MIN_CONTRAST
+        ):
+            out.append(None)
+            continue
+        rect = dlib.rectangle(square.x0, square.y0, square.x1 - 1, square.y1 - 1)
+        try:
+            shape = api.pose_predictor_5_point(image, rect)
+            points = [(p.x, p.y) for p in shape.parts()]
+            if not _landmarks_plausible(points, square):
+                out.append(None)
+                continue
+            out.append(np.array(api.face_encoder.compute_face_descriptor(image, shape, 1)))
+        except RuntimeError as err:
+            raise DetectorError(f"dlib face encoder failed: {err}") from err
+    return out
