@@ -288,8 +288,14 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     from photoguard.detect.text import read_text, tesseract_version
 
     policy = ctx.settings.policy
+    # "/.../" entries of text_allow are regular expressions; the rest are plain phrases.
+    patterns = tuple(a[1:-1] for a in policy.text_allow if len(a) > 2 and a[0] == a[-1] == "/")
+    phrases = tuple(a for a in policy.text_allow if a[1:-1] not in patterns)
     rules = PhiRules(
-        deny_names=ctx.deny_names, allow=policy.text_allow, redact_all_text=policy.redact_all_text
+        deny_names=ctx.deny_names,
+        allow=phrases,
+        allow_patterns=patterns,
+        redact_all_text=policy.redact_all_text,
     )
     return classify(read_text(frame), rules), f"tesseract@{tesseract_version()}"
 

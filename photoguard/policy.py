@@ -63,8 +63,12 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     if findings.text:
         kinds = Counter(d.label or "text" for d in findings.text)
         escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
-    if findings.barcodes:
-        escalate(Verdict.REDACT, f"{_plural(len(findings.barcodes), 'barcode')} to redact")
+    codes = [d for d in findings.barcodes if d.label != "allowed"]
+    if codes:
+        escalate(Verdict.REDACT, f"{_plural(len(codes), 'barcode')} to redact")
+    allowed = len(findings.barcodes) - len(codes)
+    if allowed:
+        reasons.append(f"{_plural(allowed, 'barcode')} kept: content on the allow-list")
     if verdict is Verdict.PASS:
         reasons.append("nothing that identifies a patient was found")
     if findings.metadata:
@@ -130,11 +134,12 @@ def _region(d) -> Region:
     return Region(
         kind=d.kind,
         box=d.box,
-        action=Action.REDACT,
         frame=d.frame,
+        action=Action.KEEP if d.label == "allowed" else Action.REDACT,
         label=d.label,
         detector=d.detector,
         score=d.score,
+        polygon=d.polygon,
     )
 
 

@@ -59,11 +59,14 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
             box = region.box.pad(policy.text_padding).clamp(width, height)
             style, shape = policy.text_style, MaskShape.BOX
         if box.area:
-            _cover(out, box, style, shape, rng)
+            mask = _mask(box, shape)
+            if region.polygon and region.kind is not RegionKind.FACE:
+                mask = _polygon_mask(box, region.polygon, policy.text_padding)
+            _cover(out, box, style, mask, rng)
     return out
 
 
-def _cover(out: np.ndarray, box: Box, style: Style, shape: MaskShape, rng) -> None:
+def _cover(out: np.ndarray, box: Box, style: Style, mask: np.ndarray, rng) -> None:
     patch = out[box.y0 : box.y1, box.x0 : box.x1]
     if style is Style.FILL:
         covered = np.empty_like(patch)
@@ -72,7 +75,6 @@ def _cover(out: np.ndarray, box: Box, style: Style, shape: MaskShape, rng) -> No
         covered = _noised(_pixelate(patch), rng)
     else:
         covered = _noised(_blur(patch), rng)
-    mask = _mask(box, shape)
     patch[mask] = covered[mask]
 
 
@@ -98,6 +100,19 @@ def _blur(patch: np.ndarray) -> np.ndarray:
 def _noised(patch: np.ndarray, rng) -> np.ndarray:
     noise = rng.normal(0.0, NOISE_SIGMA, patch.shape)
     return np.clip(patch.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _polygon_mask(box: Box, polygon, padding: int) -> np.ndarray:
+    """The rotated outline of tilted text, grown by ``padding``, within ``box``."""
+    import cv2
+
+    mask = np.zeros((box.height, box.width), dtype=np.uint8)
+    points = np.array([(x - box.x0, y - box.y0) for x, y in polygon], dtype=np.int32)
+    cv2.fillPoly(mask, [points], 1)
+    if padding > 0:
+        kernel = np.ones((2 * padding + 1, 2 * padding + 1), dtype=np.uint8)
+        mask = cv2.dilate(mask, kernel)
+    return mask.astype(bool)
 
 
 def _mask(box: Box, shape: MaskShape) -> np.ndarray:

@@ -57,7 +57,7 @@ class Policy:
 
     channel: str = "website"
     purpose: str = "marketing"
-    subject_share: float = 0.03
+    subject_share: float = 0.35
     """A face whose box covers at least this share of the image is the photo's main subject."""
     subject_action: SubjectAction = SubjectAction.BLOCK
     ambiguous_action: AmbiguousAction = AmbiguousAction.REVIEW

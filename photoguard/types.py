@@ -222,6 +222,8 @@ class Region:
     score: float = 0.0
     authorization: str | None = None
     match: str | None = None
+    polygon: tuple[tuple[int, int], ...] | None = None
+    """For tilted text and barcodes: the rotated outline; the box is its bounding box."""
 
 
 @dataclass(frozen=True, slots=True)

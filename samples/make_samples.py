@@ -40,13 +40,17 @@ def main() -> None:
     visit[:, :512] = astronaut
     visit[:, 588:] = cameraman
     Image.fromarray(visit).save(HERE / "visit.jpg", quality=92)
-    # 3. No people; the file carries GPS and is stored rotated (EXIF orientation 6).
+    # 3. A close-up of the bystander: his face fills the frame, so without consent it is blocked.
+    Image.fromarray(cameraman[95:210, 180:275]).resize((240, 300), Image.Resampling.LANCZOS).save(
+        HERE / "closeup.jpg", quality=92
+    )
+    # 4. No people; the file carries GPS and is stored rotated (EXIF orientation 6).
     rocket = Image.fromarray(data.rocket())
     stored = rocket.transpose(Image.Transpose.ROTATE_90)  # orientation 6 turns it back upright
     stored.save(HERE / "launch-gps.jpg", quality=92, exif=_exif_with_gps_and_orientation(6))
-    # 4. No people, no text.
+    # 5. No people, no text.
     Image.fromarray(data.coffee()).save(HERE / "coffee.png")
-    # 5. A patient wristband (name, DOB, MRN, barcode) composited on a photo.
+    # 6. A patient wristband (name, DOB, MRN, barcode) composited on a photo.
     scene = render_wristband(np.asarray(Image.fromarray(data.coffee()).resize((1200, 800))), seed=7)
     Image.fromarray(scene.image).save(HERE / "wristband.jpg", quality=92)
 

@@ -83,8 +83,8 @@ def test_check_samples_report_shape_and_verdicts(tmp_path):
     data = json.loads(report.read_text())
     assert data["version"] == 1 and len(data["policy"]["sha256"]) == 64
     by_name = {f["path"].split("/")[-1]: f for f in data["files"]}
-    assert set(by_name) == {"astronaut.jpg", "visit.jpg", "launch-gps.jpg", "coffee.png",
-                            "wristband.jpg"}
+    assert set(by_name) == {"astronaut.jpg", "closeup.jpg", "visit.jpg", "launch-gps.jpg",
+                            "coffee.png", "wristband.jpg"}
     for entry in data["files"]:
         assert REPORT_KEYS <= set(entry)
         for region in entry["regions"]:
@@ -92,7 +92,8 @@ def test_check_samples_report_shape_and_verdicts(tmp_path):
             x0, y0, x1, y1 = region["box"]
             assert 0 <= x0 < x1 <= entry["width"] and 0 <= y0 < y1 <= entry["height"]
     assert by_name["coffee.png"]["verdict"] == "pass"
-    assert by_name["astronaut.jpg"]["verdict"] == "block"  # unconsented main subject
+    assert by_name["closeup.jpg"]["verdict"] == "block"  # unconsented face fills the frame
+    assert by_name["astronaut.jpg"]["verdict"] == "redact"  # a portrait: the face is redacted
     assert by_name["visit.jpg"]["verdict"] == "redact"
     assert [r["kind"] for r in by_name["visit.jpg"]["regions"]].count("face") == 2
     band = by_name["wristband.jpg"]
@@ -115,9 +116,9 @@ def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
     out = tmp_path / "out"
     first = run_cli("redact", str(src), "--out", str(out), "--no-registry", "--workers", "2")
     assert "Traceback" not in first.stdout + first.stderr
-    assert first.returncode == 1  # the astronaut portrait is blocked, so not everything is written
+    assert first.returncode == 1  # the close-up is blocked, so not everything is written
     written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
-    assert written == ["coffee.png", "launch-gps.jpg", "visit.jpg", "wristband.jpg"]
+    assert written == ["astronaut.jpg", "coffee.png", "launch-gps.jpg", "visit.jpg", "wristband.jpg"]
     assert tree_hashes(src) == before
     report = tmp_path / "second.json"
     second = run_cli(
@@ -126,6 +127,6 @@ def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
     assert second.returncode == 1
     files = json.loads(report.read_text())["files"]
     kept = [f for f in files if any("up to date" in r for r in f["reasons"])]
-    assert len(kept) == 4 and all(f["output"] for f in kept)
+    assert len(kept) == 5 and all(f["output"] for f in kept)
     inside = run_cli("redact", str(src), "--out", str(src / "pub"), "--no-registry")
     assert inside.returncode == 2 and "may not be inside" in inside.stderr

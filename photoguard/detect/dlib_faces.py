@@ -6,6 +6,8 @@ dlib's ``rectangle`` (left, top, right, bottom, inclusive) is converted here and
 
 from __future__ import annotations
 
+import warnings
+
 import math
 from collections.abc import Sequence
 from functools import cache
@@ -59,7 +61,10 @@ def _face_recognition_api():  # -> the face_recognition.api module (it has no ty
 
     previous = ImageFile.LOAD_TRUNCATED_IMAGES
     try:
-        import face_recognition.api as api
+        with warnings.catch_warnings():
+            # face_recognition_models imports pkg_resources (hence setuptools<81) and warns.
+            warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+            import face_recognition.api as api
     finally:
         ImageFile.LOAD_TRUNCATED_IMAGES = previous
     return api

@@ -28,6 +28,7 @@ def region_dict(region: Region) -> dict[str, Any]:
         "match": region.match,
         "detector": region.detector,
         "score": round(region.score, 4),
+        "polygon": [list(p) for p in region.polygon] if region.polygon else None,
     }
 
 

@@ -1,0 +1,528 @@
+"""PHI classification over OCR lines: pure functions, no I/O, no OCR.
+
+``classify`` turns ``OcrLine``s into ``Detection``s of kind TEXT whose ``label`` is the PHI kind
+(``name``, ``dob``, ``mrn``, ...), never the text. Rules, in order of strength:
+
+1. labelled fields (``DOB:``, ``MRN``, ``Patient:``, ``Tel``, ...): the value after the label is
+   redacted as the label's kind whatever OCR made of it (fail closed);
+2. patterns: dates, phone/fax, SSN, email, URL, ages over 89, street addresses, state + ZIP,
+   long digit runs (record/account numbers), ``LAST, FIRST``, ``Mr./Ms. X``, ``J. Smith`` and
+   capitalised word pairs containing a common given name;
+3. the deny-list of registry names, matched with OCR-tolerant fuzzy matching;
+4. low-confidence words on a line (or next to a line) with PHI are redacted as ``unreadable``.
+
+The organisation's allow-list (literal phrases, fuzzy; or regexes) exempts words from 2 and 4,
+never from 1 and 3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from photoguard.types import Box, Detection, RegionKind
+
+if TYPE_CHECKING:
+    from photoguard.detect.text import OcrLine
+
+NAME = "phi-text"
+VERSION = "1"
+
+
+@dataclass(frozen=True, slots=True)
+class PhiRules:
+    """What counts as PHI beyond the built-in patterns.
+
+    ``deny_names``: full names from the consent registry (always redacted). ``allow``: phrases
+    that are never PHI (the organisation's name, signage), matched OCR-tolerantly.
+    ``allow_patterns``: regexes searched in a line's text (case-insensitive). ``redact_all_text``:
+    every word that is not allow-listed is redacted (label ``text``). ``min_conf``: below this
+    Tesseract confidence a word counts as unreadable.
+    """
+
+    deny_names: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    allow_patterns: tuple[str, ...] = ()
+    redact_all_text: bool = False
+    min_conf: float = 50.0
+    name_conf: float = 60.0
+    """Unlabelled name patterns (``LAST, FIRST``, a given name beside a capitalised word) need
+    every word read at least this confidently: photo textures read as garbage words otherwise."""
+
+
+_GIVEN = frozenset(
+    """
+    james john robert michael william david richard joseph thomas charles christopher daniel
+    matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy
+    ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin
+    scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry
+    tyler aaron jose adam nathan henry douglas zachary peter kyle noah ethan jeremy walter
+    christian keith roger terry austin sean gerald carl harold dylan arthur lawrence jordan
+    jesse bryan billy bruce gabriel joe logan alan juan albert willie elijah wayne randy
+    vincent mason roy ralph bobby russell bradley philip eugene liam lucas oliver carlos luis
+    miguel ahmed mohammed muhammad ali omar hiroshi kenji wei li chen dmitri ivan sergei
+    tomasz piotr raj arjun rahul mary patricia jennifer linda elizabeth barbara susan jessica
+    sarah karen lisa nancy betty sandra margaret ashley kimberly emily donna michelle carol
+    amanda melissa deborah stephanie dorothy rebecca sharon laura cynthia amy kathleen angela
+    shirley brenda emma anna pamela nicole samantha katherine christine helen debra rachel
+    carolyn janet maria catherine heather diane olivia julie joyce victoria ruth virginia
+    lauren kelly christina joan evelyn judith andrea hannah megan cheryl jacqueline martha
+    madison teresa gloria sara janice ann kathryn abigail sophia frances jean alice judy
+    isabella julia grace amber denise danielle marilyn beverly charlotte natalie theresa diana
+    brittany doris kayla alexis lori marie ava mia sofia fatima aisha priya ananya mei yuki
+    olga elena svetlana keisha jane doe chad martin craig todd derek shane troy travis marcus
+    curtis dale glenn allen leon tony victor dean luke chris tom jim mike dave bob bill steve
+    tina tracy wendy dawn holly jill kim erin tara vanessa
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+_NOT_NAME = frozenset(
+    """
+    hospital medical center centre health clinic general memorial regional university
+    community care services unit room floor level wing east west north south welcome visitor
+    visitors patient patients safety first nurse station please exit hours visiting hand
+    hygiene saves lives fall risk quiet pain scale heart lung cancer children women emergency
+    surgery street avenue road lane drive the and of for to in on at with by from
+    """.split()  # noqa: SIM905 - a word list reads better as prose
+)
+_LABELS: tuple[tuple[str, str, bool], ...] = (
+    # (regex, kind, needs ':' after it)
+    (r"patient\s*name|pt\.?\s*name|full\s*name|name", "name", True),
+    (r"patient|pt|resident", "name", True),
+    (r"date\s*of\s*birth|d\.?\s*o\.?\s*b\.?|birth\s*date|born", "dob", False),
+    (
+        r"mrn|mr\s*#|mr\s*no\.?|med(?:ical)?\s*rec(?:ord)?\s*(?:no\.?|#)?|fin|acct\.?\s*#?|account\s*#?"
+        r"|enc(?:ounter)?\s*#?|csn|har|(?:patient|pt|member)\s*id|id\s*#",
+        "mrn",
+        False,
+    ),
+    (r"ssn|social\s*security(?:\s*(?:no\.?|#|number))?", "ssn", False),
+    (r"admit(?:ted)?|adm\.?|admission|discharge(?:d)?|d/c|dos|date", "date", True),
+    (r"tel\.?|phone|ph\.?|cell|mobile|family|contact", "phone", True),
+    (r"fax", "fax", False),
+    (r"e-?mail", "email", False),
+    (r"address|addr\.?", "address", True),
+    (r"age", "age", False),
+)
+_COLON, _OPTIONAL_COLON = r"\s*[:;]", r"\s*[:;#.]?"
+_LABEL_RE = re.compile(
+    "|".join(
+        rf"(?P<l{i}>(?<![A-Za-z])(?:{rx})(?![A-Za-z]){_COLON if colon else _OPTIONAL_COLON})"
+        for i, (rx, _, colon) in enumerate(_LABELS)
+    ),
+    re.IGNORECASE,
+)
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (kind, re.compile(rx, re.IGNORECASE))
+    for kind, rx in (
+        ("email", r"\S+@\S+"),
+        ("url", r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|edu|gov|io|us|info)(?:/\S*)?\b"),
+        ("ssn", r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)"),
+        ("phone", r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),
+        (
+            "date",
+            r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})(?!\d)",
+        ),
+        ("date", rf"(?<!\d)\d{{1,2}}[\s/.-]*{_MONTH}[\s/.,-]*\d{{2,4}}(?!\d)"),
+        ("date", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}(?!\d)"),
+        ("date", r"(?<![\d/])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])"),
+        ("age", r"(?<!\d)(?:9\d|1[01]\d)\s*(?:y/?o|yo|yrs?|years?(?:\s*old)?)\b"),
+        ("zip", r"\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?(?!\d)|(?<!\d)\d{5}-\d{4}(?!\d)"),
+        ("address", r"p\.?\s*o\.?\s*box\s+\d+"),
+        ("mrn", r"(?<![\w])[A-Z]{0,3}#?\d{6,}(?![\w])"),
+        ("name", r"\b(?:mr|mrs|ms|miss|mx)\.?\s+[A-Z][a-z'-]+"),
+    )
+)
+_LAST_FIRST = re.compile(
+    r"(?<![\w])([A-Z][A-Za-z'-]+),\s*([A-Z][A-Za-z'-]+)(?:\s+[A-Z]\.?)?(?![\w])"
+)
+_SEX_MARKER = re.compile(r"[\[(](?:M|F|U|O|X)[\])]")
+_INITIAL = re.compile(r"(?<![\w])[A-Z]\.\s?[A-Z][a-z'-]{2,}")
+_DIGITISH = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """A line prepared for matching: words, their text spans and normalised forms."""
+
+    line: OcrLine
+    text: str
+    spans: tuple[tuple[int, int], ...]
+
+
+def classify(lines: Sequence[OcrLine], rules: PhiRules | None = None) -> list[Detection]:
+    """Label the PHI in OCR lines.
+
+    Args:
+        lines: what ``read_text`` returned.
+        rules: deny/allow lists and policy switches; defaults to ``PhiRules()``.
+
+    Returns:
+        TEXT detections, one per run of words of one kind, ``label`` = PHI kind.
+    """
+    rules = rules or PhiRules()
+    prepared = [_prepare(line) for line in lines if line.words]
+    kinds = [_kinds_of(p, rules) for p in prepared]
+    _spread_labels_right(prepared, kinds)
+    _fail_closed(prepared, kinds, rules)
+    out: list[Detection] = []
+    for p, ks in zip(prepared, kinds, strict=True):
+        out.extend(_runs(p, ks))
+    return out
+
+
+def _prepare(line: OcrLine) -> _Line:
+    spans, pos = [], 0
+    for w in line.words:
+        spans.append((pos, pos + len(w.text)))
+        pos += len(w.text) + 1
+    return _Line(line, " ".join(w.text for w in line.words), tuple(spans))
+
+
+def _words_in(p: _Line, start: int, end: int) -> list[int]:
+    return [i for i, (a, b) in enumerate(p.spans) if a < end and b > start]
+
+
+def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
+    """Per word: its PHI kind, ``"allowed"``, or None."""
+    n = len(p.line.words)
+    kinds: list[str | None] = [None] * n
+    allowed = _allowed_words(p, rules)
+    numeric = " ".join(_digitish(w.text) for w in p.line.words)
+    if rules.redact_all_text:
+        for i, w in enumerate(p.line.words):
+            if any(c.isalnum() for c in w.text):
+                kinds[i] = "text"
+    for kind, rx in _PATTERNS:
+        source = numeric if kind in ("ssn", "phone", "date", "mrn") else p.text
+        for m in rx.finditer(source):
+            if kind == "date" and not _plausible_date(m.group(0)):
+                continue
+            for i in _words_in(p, m.start(), m.end()):
+                if kinds[i] in (None, "text", "mrn"):
+                    kinds[i] = kind
+    for i in _address_words(p):
+        if kinds[i] in (None, "text", "mrn"):
+            kinds[i] = "address"
+    for i in _name_words(p):
+        if p.line.words[i].conf >= rules.name_conf:
+            kinds[i] = kinds[i] if kinds[i] not in (None, "text") else "name"
+    for i in allowed:
+        kinds[i] = "allowed"
+    for start, end, kind in _labelled_values(p.text):
+        for i in _words_in(p, start, end):
+            if kind == "age" and not _old_age(p.line.words[i]):
+                continue
+            kinds[i] = kind
+    for i in _deny_words(p, rules.deny_names):
+        kinds[i] = "name"
+    return kinds
+
+
+def _digitish(token: str) -> str:
+    """OCR's letter-for-digit swaps undone in tokens that are mostly digits."""
+    digits = sum(c.isdigit() for c in token)
+    return (
+        token.translate(_DIGITISH)
+        if digits and digits >= 0.5 * sum(c.isalnum() for c in token)
+        else token
+    )
+
+
+def _plausible_date(s: str) -> bool:
+    nums = [int(x) for x in re.findall(r"\d+", s)]
+    if len(nums) == 2 and "/" in s:
+        return 1 <= nums[0] <= 12 and 1 <= nums[1] <= 31
+    if len(nums) < 3:
+        return True  # a month name is part of it
+    a, b, c = nums[:3]
+    if a > 31:  # ISO y-m-d
+        return 1 <= b <= 12 and 1 <= c <= 31
+    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= a <= 31 and 1 <= b <= 12)
+
+
+def _old_age(word) -> bool:
+    digits = re.sub(r"\D", "", _digitish(word.text))
+    return not digits or int(digits) >= 90 or not word.text.isdigit()
+
+
+def _labelled_values(text: str) -> Iterable[tuple[int, int, str]]:
+    """(start, end, kind) of each label's value: from the label to the next label or the end."""
+    found = [
+        (m.start(), m.end(), _LABELS[int(m.lastgroup[1:])][1]) for m in _LABEL_RE.finditer(text)
+    ]
+    for k, (_, end, kind) in enumerate(found):
+        stop = found[k + 1][0] if k + 1 < len(found) else len(text)
+        if stop > end and text[end:stop].strip():
+            yield end, stop, kind
+
+
+def _name_words(p: _Line) -> set[int]:
+    """Words that look like a person's name without a label."""
+    hits: set[int] = set()
+    for rx in (_LAST_FIRST, _INITIAL):
+        for m in rx.finditer(p.text):
+            parts = re.findall(r"[A-Za-z'-]+", m.group(0))
+            if not any(x.lower() in _NOT_NAME for x in parts if len(x) > 1):
+                hits.update(_words_in(p, m.start(), m.end()))
+    words = [re.sub(r"[^A-Za-z'-]", "", w.text) for w in p.line.words]
+    alpha = [i for i, w in enumerate(words) if w]  # neighbours skip OCR debris such as "|"
+    for k, i in enumerate(alpha):
+        w = words[i]
+        if w.lower() not in _GIVEN or not w[:1].isupper():
+            continue
+        for j in (alpha[k - 1] if k else None, alpha[k + 1] if k + 1 < len(alpha) else None):
+            if j is not None and _capitalised(words[j]):
+                hits.update((i, j))
+    # DICOM-style overlays: "LAST FIRST [M]" -- up to three capitalised words before a sex marker
+    for m in _SEX_MARKER.finditer(p.text):
+        before = [i for i in _words_in(p, 0, m.start()) if _capitalised(words[i])][-3:]
+        hits.update(before)
+    return hits
+
+
+_SUFFIXES = (
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "boulevard",
+    "blvd",
+    "drive",
+    "dr",
+    "lane",
+    "ln",
+    "way",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "terrace",
+    "highway",
+    "hwy",
+    "parkway",
+    "pkwy",
+)
+
+
+def _address_words(p: _Line) -> set[int]:
+    """``<number> <Word>{1,3} <street suffix>``; the suffix matched OCR-tolerantly (Bivd)."""
+    words = [_norm(w.text) for w in p.line.words]
+    raw = [w.text for w in p.line.words]
+    hits: set[int] = set()
+    for i, w in enumerate(words):
+        if not (w.isdigit() and len(w) <= 6):
+            continue
+        for j in range(i + 2, min(i + 5, len(words))):
+            if not raw[j - 1][:1].isupper():
+                break
+            if (
+                any(_close(words[j], sfx) for sfx in _SUFFIXES if len(sfx) >= 4)
+                or words[j] in _SUFFIXES
+            ):
+                hits.update(range(i, j + 1))
+                break
+    return hits
+
+
+def _capitalised(w: str) -> bool:
+    return (
+        len(w) >= 2
+        and w[0].isupper()
+        and w.lower() not in _NOT_NAME
+        and w[1:].replace("'", "").replace("-", "").isalpha()
+    )
+
+
+def _norm(s: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", s.lower())
+
+
+def _close(a: str, b: str) -> bool:
+    """Equal up to OCR noise: edit distance 0 (<= 3 chars), 1 (<= 7), 2 (longer)."""
+    if a == b:
+        return True
+    budget = 0 if len(b) <= 3 else 1 if len(b) <= 7 else 2
+    if not budget or abs(len(a) - len(b)) > budget:
+        return False
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1] <= budget
+
+
+def _phrase_hits(p: _Line, phrase: str) -> set[int]:
+    target = [t for t in (_norm(x) for x in phrase.split()) if t]
+    words = [_norm(w.text) for w in p.line.words]
+    hits: set[int] = set()
+    for s in range(len(words) - len(target) + 1):
+        if target and all(_close(words[s + k], t) for k, t in enumerate(target)):
+            hits.update(range(s, s + len(target)))
+    return hits
+
+
+def _allowed_words(p: _Line, rules: PhiRules) -> set[int]:
+    hits: set[int] = set()
+    for phrase in rules.allow:
+        hits |= _phrase_hits(p, phrase)
+    for rx in rules.allow_patterns:
+        for m in re.finditer(rx, p.text, re.IGNORECASE):
+            hits.update(_words_in(p, m.start(), m.end()))
+    return hits
+
+
+def _deny_words(p: _Line, names: Iterable[str]) -> set[int]:
+    hits: set[int] = set()
+    for name in names:
+        for part in name.split():
+            if len(_norm(part)) >= 3:
+                hits |= _phrase_hits(p, part)
+    return hits
+
+
+def _spread_labels_right(prepared: list[_Line], kinds: list[list[str | None]]) -> None:
+    """A line that ends in a label takes its value from the next line along its text direction."""
+    for a, p in enumerate(prepared):
+        m = None
+        for m in _LABEL_RE.finditer(p.text):  # noqa: B007 - we want the last label
+            pass
+        if m is None or p.text[m.end() :].strip():
+            continue
+        kind = _LABELS[int(m.lastgroup[1:])][1]
+        last = p.line.words[-1]
+        (ux, uy), h = _direction(last), _height(last)
+        ex, ey = _end_point(last)
+        for b, q in enumerate(prepared):
+            if b == a:
+                continue
+            sx, sy = _start_point(q.line.words[0])
+            along = (sx - ex) * ux + (sy - ey) * uy
+            across = abs(-(sx - ex) * uy + (sy - ey) * ux)
+            if -0.5 * h <= along < 4 * h and across < 0.6 * h:
+                kinds[b] = [kind if k != "allowed" else k for k in kinds[b]]
+
+
+def _direction(word) -> tuple[float, float]:
+    if len(word.quad) == 4:
+        (x0, y0), (x1, y1) = word.quad[0], word.quad[1]
+        n = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+        return (x1 - x0) / n, (y1 - y0) / n
+    return 1.0, 0.0
+
+
+def _end_point(word) -> tuple[float, float]:
+    """Middle of the word's trailing edge."""
+    if len(word.quad) == 4:
+        (x1, y1), (x2, y2) = word.quad[1], word.quad[2]
+        return (x1 + x2) / 2, (y1 + y2) / 2
+    return float(word.box.x1), word.box.center[1]
+
+
+def _start_point(word) -> tuple[float, float]:
+    """Middle of the word's leading edge."""
+    if len(word.quad) == 4:
+        (x0, y0), (x3, y3) = word.quad[0], word.quad[3]
+        return (x0 + x3) / 2, (y0 + y3) / 2
+    return float(word.box.x0), word.box.center[1]
+
+
+def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: PhiRules) -> None:
+    """Low-confidence words close to PHI read with confidence become ``unreadable``.
+
+    Only word-sized ones within a few text heights of that PHI: a smear as tall as the PHI text
+    next to it is withheld; a thin sliver read off a card's edge (OCR's usual conf-0 garbage),
+    or photo texture elsewhere in the frame, is not.
+    """
+    anchors = [
+        (w.box, _height(w))
+        for p, ks in zip(prepared, kinds, strict=True)
+        for w, k in zip(p.line.words, ks, strict=True)
+        if k not in (None, "allowed") and w.conf >= rules.min_conf
+    ]
+    if not anchors:
+        return
+    for p, ks in zip(prepared, kinds, strict=True):
+        if not any(_near(p.line.box, box) for box, _h in anchors):
+            continue
+        lone = len(p.line.words) == 1
+        for i, w in enumerate(p.line.words):
+            near = [h for box, h in anchors if _gap(w.box, box) <= 3 * h]
+            if not near:
+                continue
+            ref = sorted(near)[len(near) // 2]
+            if lone and ks[0] is None and re.fullmatch(r"(9\d|1[01]\d)", w.text):
+                ks[0] = "age"  # a lone 90-119 beside PHI: an age whose label OCR lost
+            elif (
+                ks[i] is None
+                and w.conf < rules.min_conf
+                and sum(c.isalnum() for c in w.text) >= 2
+                and 0.6 * ref <= _height(w) <= 1.6 * ref  # text of the same size, not texture
+            ):
+                ks[i] = "unreadable"
+
+
+def _gap(a: Box, b: Box) -> float:
+    """Distance between two boxes (0 when they touch or overlap)."""
+    dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
+    dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
+    return (dx * dx + dy * dy) ** 0.5
+
+
+def _height(word) -> float:
+    """Height of a word across its text direction (its quad's left edge, else its box)."""
+    if len(word.quad) == 4:
+        (x0, y0), _, _, (x3, y3) = word.quad
+        return ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
+    return float(word.box.height)
+
+
+def _near(a: Box, b: Box) -> bool:
+    grow = max(4, min(a.height, b.height))
+    return a.pad(grow).intersection(b) > 0
+
+
+def _run_polygon(run) -> tuple[tuple[int, int], ...] | None:
+    """The run's words as one rotated quad (rounded outward by a pixel), when OCR gave quads."""
+    quads = [w.quad for w in run]
+    if not all(len(q) == 4 for q in quads):
+        return None
+    # words of one line share the line's rotation: first word's left edge, last word's right
+    (x0, y0), _, _, (x3, y3) = quads[0]
+    _, (x1, y1), (x2, y2), _ = quads[-1]
+    return tuple(
+        (round(x), round(y))
+        for x, y in ((x0 - 1, y0 - 1), (x1 + 1, y1 - 1), (x2 + 1, y2 + 1), (x3 - 1, y3 + 1))
+    )
+
+
+def _runs(p: _Line, kinds: list[str | None]) -> list[Detection]:
+    out: list[Detection] = []
+    i, words = 0, p.line.words
+    while i < len(words):
+        kind = kinds[i]
+        j = i + 1
+        while j < len(words) and kinds[j] == kind:
+            j += 1
+        if kind not in (None, "allowed"):
+            run = words[i:j]
+            box = Box(
+                min(w.box.x0 for w in run),
+                min(w.box.y0 for w in run),
+                max(w.box.x1 for w in run),
+                max(w.box.y1 for w in run),
+            )
+            score = min(1.0, max(0.0, sum(w.conf for w in run) / (100.0 * len(run))))
+            out.append(
+                Detection(RegionKind.TEXT, box, score, NAME, label=kind, polygon=_run_polygon(run))
+            )
+        i = j
+    return out
