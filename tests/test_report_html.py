@@ -43,8 +43,9 @@ def test_previews_hide_the_faces_they_mark(sheet):
     data, page = sheet
     text = page.read_text()
     visit = next(f for f in data["files"] if f["path"].endswith("visit.jpg"))
-    card = text[text.index("samples/visit.jpg") - 4000 : text.index("samples/visit.jpg")]
-    thumb = Image.open(io.BytesIO(base64.b64decode(re.findall(r"base64,([^\"]+)", card)[-1])))
+    [card] = [c for c in text.split("<article")[1:] if "samples/visit.jpg" in c]
+    [data_uri] = re.findall(r"base64,([^\"]+)", card)
+    thumb = Image.open(io.BytesIO(base64.b64decode(data_uri)))
     original = Image.open("samples/visit.jpg").resize(thumb.size)
     scale = thumb.size[0] / visit["width"]
     for region in visit["regions"]:

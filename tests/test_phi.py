@@ -1,0 +1,187 @@
+"""Pure PHI classifier tests over hand-built OCR lines (no Tesseract)."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from photoguard.detect.phi import PhiRules, classify
+from photoguard.detect.text import OcrLine, OcrWord
+from photoguard.types import Box, RegionKind
+
+
+def line(text: str, y: int = 0, conf: float = 95.0, x: int = 0, h: int = 20) -> OcrLine:
+    """One OCR line with a 12 px-per-character word layout."""
+    words, cx = [], x
+    for token in text.split():
+        words.append(OcrWord(token, conf, Box(cx, y, cx + 12 * len(token), y + h)))
+        cx += 12 * (len(token) + 1)
+    return OcrLine(tuple(words), Box(x, y, max(cx - 12, x + 1), y + h))
+
+
+def labels(*lines: OcrLine, rules: PhiRules | None = None) -> set[str]:
+    return {d.label for d in classify(list(lines), rules)}
+
+
+def covered(dets, ln: OcrLine, index: int) -> str | None:
+    """Label of the detection covering word ``index`` of ``ln``, if any."""
+    box = ln.words[index].box
+    for d in dets:
+        if d.box.intersection(box) == box.area:
+            return d.label
+    return None
+
+
+def test_wristband_lines():
+    lines = [
+        line("DOE, JANE", 0),
+        line("DOB: 03/14/1962", 30),
+        line("MRN: 00482913", 60),
+        line("Mercy General Hospital", 90),
+    ]
+    dets = classify(lines, PhiRules(allow=("Mercy General Hospital",)))
+    assert covered(dets, lines[0], 0) == "name" and covered(dets, lines[0], 1) == "name"
+    assert covered(dets, lines[1], 1) == "dob"
+    assert covered(dets, lines[2], 1) == "mrn"
+    assert all(covered(dets, lines[3], i) is None for i in range(3))
+    assert all(d.kind == RegionKind.TEXT for d in dets)
+
+
+def test_labels_never_carry_text():
+    dets = classify([line("Patient: Maria Okafor"), line("SSN 123-45-6789", 30)])
+    for d in dets:
+        assert "Maria" not in d.label and "123" not in d.label
+        assert d.label in {"name", "ssn"}
+
+
+def test_patterns():
+    assert labels(line("Call 555-201-3344 today")) == {"phone"}
+    assert labels(line("Fax: (555) 201-9988")) == {"fax"}
+    assert labels(line("write to jane.doe@gmail.com")) == {"email"}
+    assert labels(line("see www.janedoe-family.com")) == {"url"}
+    assert labels(line("1428 Elm Street")) == {"address"}
+    assert labels(line("Springfield, IL 62704")) >= {"zip"}
+    assert labels(line("Admitted 14-Mar-2024")) == {"date"}
+    assert labels(line("Acct# 7781234")) == {"mrn"}
+    assert labels(line("id 4829133001")) == {"mrn"}
+    assert labels(line("Mr. Haddad")) == {"name"}
+    assert labels(line("J. Kowalski")) == {"name"}
+
+
+def test_ages_over_89_only():
+    assert labels(line("Age: 93")) == {"age"}
+    assert labels(line("93 y/o female")) == {"age"}
+    assert labels(line("Age: 45")) == set()
+    assert labels(line("45 y/o female")) == set()
+
+
+def test_labelled_value_redacted_even_if_ocr_garbled():
+    # DOB value unreadable as a date: still redacted as dob because of its label
+    ln = line("DOB: 0l/1?/19S2")
+    assert covered(classify([ln]), ln, 1) == "dob"
+
+
+def test_label_on_one_line_value_on_the_next_to_the_right():
+    label = line("Patient:", 0, x=0)
+    value = line("Tomasz Zielinski", 0, x=120)
+    dets = classify([label, value])
+    assert covered(dets, value, 0) == "name" and covered(dets, value, 1) == "name"
+
+
+def test_decoys_stay():
+    for text in (
+        "Welcome",
+        "Visiting Hours 8am - 8pm",
+        "Hand Hygiene Saves Lives",
+        "Room 412",
+        "Patient Safety First",
+        "HR 72 bpm",
+        "SpO2 98%",
+        "Pain scale 0-10",
+        "Level 3 East",
+        "NIBP 120/80",
+        "Open 24/7",
+    ):
+        assert labels(line(text)) == set(), text
+
+
+def test_allow_list_is_ocr_tolerant_and_regex():
+    rules = PhiRules(allow=("St. Mary Medical Center",), allow_patterns=(r"mercy\.example\.org",))
+    assert labels(line("St. Mary Medica1 Center"), rules=rules) == set()
+    assert labels(line("visit https://mercy.example.org"), rules=rules) == set()
+    # the allow-list never hides a labelled value
+    assert labels(line("Mary Medical Center MRN 0048291"), rules=rules) == {"mrn"}
+
+
+def test_deny_list_names_fuzzy():
+    rules = PhiRules(deny_names=("Oksana Wierzbicka",))
+    assert labels(line("visit from Wierzbicke today"), rules=rules) == {"name"}
+    assert labels(line("visit from nobody today"), rules=rules) == set()
+
+
+def test_low_confidence_next_to_phi_is_unreadable():
+    phi = line("MRN: 00482913", 0)
+    smudge = line("xq7 Rv", 24, conf=20)
+    far = line("xq7 Rv", 400, conf=20)
+    dets = classify([phi, smudge, far])
+    assert covered(dets, smudge, 0) == "unreadable"
+    assert covered(dets, far, 0) is None
+
+
+def test_redact_all_text_keeps_allow_list():
+    rules = PhiRules(allow=("Riverside Health",), redact_all_text=True)
+    ln = line("Riverside Health Goal walk twice")
+    dets = classify([ln], rules)
+    assert covered(dets, ln, 0) is None and covered(dets, ln, 1) is None
+    assert covered(dets, ln, 2) == "text"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(1, 12),
+    st.integers(1, 28),
+    st.integers(1920, 2024),
+    st.sampled_from(["/", "-", "."]),
+)
+def test_any_numeric_date_after_dob_label_is_dob(m, d, y, sep):
+    ln = line(f"DOB {m:02d}{sep}{d:02d}{sep}{y}")
+    assert covered(classify([ln]), ln, 1) == "dob"
+
+
+PROSE = (
+    "welcome",
+    "to",
+    "the",
+    "ward",
+    "please",
+    "wash",
+    "your",
+    "hands",
+    "visiting",
+    "hours",
+    "are",
+    "over",
+    "quiet",
+    "room",
+    "level",
+    "east",
+    "west",
+    "nurse",
+    "station",
+    "thank",
+    "you",
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from(PROSE), min_size=1, max_size=8), st.booleans())
+def test_signage_prose_is_not_phi(tokens, title):
+    text = " ".join(t.title() if title else t for t in tokens)
+    assert classify([line(text)]) == []
+
+
+def test_dicom_overlay_names():
+    assert labels(line("KAUFMAN SCOTT [M] 03.09.2012")) == {"name", "date"}
+    ln = line("DAVIDSON | DOUGLAS")
+    dets = classify([ln])
+    assert covered(dets, ln, 0) == "name" and covered(dets, ln, 2) == "name"

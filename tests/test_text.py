@@ -1,0 +1,121 @@
+"""OCR on rendered scenes with the real Tesseract, and the wristband end to end."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import textset  # noqa: E402
+from photoguard.detect import text as text_mod  # noqa: E402
+from photoguard.detect.barcodes import classify_barcodes, find_barcodes  # noqa: E402
+from photoguard.detect.phi import PhiRules, classify  # noqa: E402
+from photoguard.detect.text import OcrLine, read_text, tesseract_version  # noqa: E402
+from photoguard.errors import EnvironmentProblem  # noqa: E402
+from photoguard.types import RegionKind  # noqa: E402
+
+pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr")
+FONT = textset.FONT_DIR / "DejaVuSans.ttf"
+
+
+def font(size: int):
+    return (
+        ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default(size=size)
+    )
+
+
+def card(lines: list[str], size: int = 28, fg=(20, 20, 20), bg=(250, 250, 250)) -> Image.Image:
+    im = Image.new("RGB", (24 * size, int(size * 1.6) * len(lines) + size), bg)
+    d = ImageDraw.Draw(im)
+    for i, s in enumerate(lines):
+        d.text((size // 2, size // 2 + int(size * 1.6) * i), s, font=font(size), fill=fg)
+    return im
+
+
+def words(lines: list[OcrLine]) -> str:
+    return " ".join(w.text for ln in lines for w in ln.words)
+
+
+def place(im: Image.Image, angle: float, canvas=(1400, 1000)) -> np.ndarray:
+    rot = im.rotate(angle, expand=True, fillcolor=(90, 120, 90), resample=Image.Resampling.BICUBIC)
+    bg = Image.new("RGB", canvas, (90, 120, 90))
+    bg.paste(rot, ((canvas[0] - rot.width) // 2, (canvas[1] - rot.height) // 2))
+    return np.asarray(bg)
+
+
+def test_version():
+    assert tesseract_version()[0].isdigit()
+
+
+def test_missing_binary_is_an_environment_problem(monkeypatch):
+    import pytesseract
+
+    text_mod._tesseract_version.cache_clear()
+    monkeypatch.setattr(pytesseract.pytesseract, "tesseract_cmd", "/nonexistent/tesseract")
+    try:
+        with pytest.raises(EnvironmentProblem, match="apt-get install tesseract-ocr"):
+            read_text(np.zeros((50, 50, 3), np.uint8))
+    finally:
+        text_mod._tesseract_version.cache_clear()
+
+
+def test_blank_image_has_no_text():
+    assert read_text(np.full((600, 800, 3), 128, np.uint8)) == []
+
+
+@pytest.mark.parametrize("angle", [0, 25, -30, 90, -90])
+def test_tilted_and_vertical_text_is_read_and_boxes_map_back(angle):
+    rgb = place(card(["MRN 00482913", "Kowalski"]), angle)
+    lines = read_text(rgb)
+    got = words(lines)
+    assert "00482913" in got and "Kowalski" in got
+    # every word box lies on the card (the middle of the canvas), not in the margins
+    for ln in lines:
+        for w in ln.words:
+            if w.text == "00482913":
+                cx, cy = w.box.center
+                assert 300 < cx < 1100 and 200 < cy < 800
+
+
+def test_light_on_dark_monitor_text():
+    rgb = place(card(["ROSSI, LIAM", "HR 72 bpm"], fg=(90, 255, 90), bg=(10, 14, 20)), 8)
+    assert "ROSSI" in words(read_text(rgb))
+
+
+def test_text_is_not_in_reprs():
+    lines = read_text(place(card(["DOB 03/14/1962"]), 0))
+    assert lines and "1962" not in repr(lines)
+
+
+def test_wristband_end_to_end():
+    scene = textset.render_wristband(seed=3)
+    rules = PhiRules(allow=("Mercy General Hospital",))
+    dets = classify(read_text(scene.image), rules)
+    codes = classify_barcodes(find_barcodes(scene.image), [])
+    labels = {d.label for d in dets}
+    assert {"name", "dob", "mrn"} <= labels
+    assert [c.label for c in codes] == ["barcode"] and codes[0].kind == RegionKind.BARCODE
+    hospital = next(t for t in scene.texts if t.kind == "decoy")
+    xs = [p[0] for p in hospital.polygon]
+    ys = [p[1] for p in hospital.polygon]
+    centre = (sum(xs) / 4, sum(ys) / 4)
+    for d in dets:  # nothing redacts the middle of the hospital's name
+        assert not (d.box.x0 <= centre[0] < d.box.x1 and d.box.y0 <= centre[1] < d.box.y1), d.label
+
+
+def test_bounded_time_on_a_12mp_photo():
+    import time
+
+    scene = textset.render_wristband(seed=1)
+    big = np.asarray(Image.fromarray(scene.image).resize((4000, 3000)))
+    t = time.perf_counter()
+    lines = read_text(big)
+    assert time.perf_counter() - t < 6.0  # full-page Tesseract takes ~4 s alone on an idle core
+    assert "MRN" in words(lines) or "00482913" in words(lines)
