@@ -49,7 +49,9 @@ def encode_corpus(corpus: Path):
             continue
         image = load_image(corpus / record["file"])
         frame = image.frames[0]
-        detections = merge_faces([d for n in DEFAULT_FACE_DETECTORS for d in base.get(n).detect(frame)])
+        detections = merge_faces(
+            [d for n in DEFAULT_FACE_DETECTORS for d in base.get(n).detect(frame)]
+        )
         for box, identity in zip(record["faces"], record["face_identities"], strict=True):
             label = Box(*box)
             hits = [d for d in detections if covers(d.box, label)]
@@ -65,18 +67,28 @@ def evaluate(faces, threshold: float, margin: float, near_miss: float):
     from photoguard.match import Enrolled, MatchRules, match_faces
     from photoguard.types import MatchStatus
 
-    rules = MatchRules(threshold=threshold, threshold_minor=threshold, margin=margin, near_miss=near_miss)
+    rules = MatchRules(
+        threshold=threshold, threshold_minor=threshold, margin=margin, near_miss=near_miss
+    )
     gallery = defaultdict(list)
     for identity, role, _file, enc in faces:
         if role == "enroll" and identity and enc is not None:
             gallery[identity].append(enc)
     people = {
-        i: Enrolled(i, np.stack(e), False, MatchStatus.CONSENTED, f"AUTH-{i}") for i, e in gallery.items()
+        i: Enrolled(i, np.stack(e), False, MatchStatus.CONSENTED, f"AUTH-{i}")
+        for i, e in gallery.items()
     }
     genuine = [(i, e) for i, r, _f, e in faces if r != "enroll" and i in people]
     strangers = [e for i, r, _f, e in faces if i is None]
-    out = {"genuine": len(genuine), "accepted": 0, "wrong": 0, "review": 0, "unencodable": 0,
-           "impostors": 0, "false_accepts": 0}
+    out = {
+        "genuine": len(genuine),
+        "accepted": 0,
+        "wrong": 0,
+        "review": 0,
+        "unencodable": 0,
+        "impostors": 0,
+        "false_accepts": 0,
+    }
     for identity, enc in genuine:
         [m] = match_faces([enc], list(people.values()), rules)
         out["accepted"] += m.authorization == f"AUTH-{identity}"
@@ -111,8 +123,8 @@ def main(argv=None) -> int:
         "## Consent matching (face_recognition 128-d, nearest identity + margin)",
         "",
         f"{len(faces)} labelled faces ({encoded} detected and encoded) over "
-        f"{len({i for i, *_ in faces if i})} identities; margin {policy.match_margin}, near-miss band "
-        "0.04 (a best match just outside the threshold goes to review). TAR: genuine queries "
+        f"{len({i for i, *_ in faces if i})} identities; margin {policy.match_margin}, "
+        "near-miss band 0.04 (a best match just outside the threshold goes to review). TAR: genuine queries "
         "accepted as the right person. FAR: impostor trials (unlabelled faces, and each identity "
         "against the gallery without it, and identities never enrolled) accepted as anyone.",
         "",
@@ -122,8 +134,9 @@ def main(argv=None) -> int:
     for t in THRESHOLDS:
         r = evaluate(faces, t, policy.match_margin, 0.04)
         mark = " (default)" if abs(t - policy.match_threshold) < 1e-9 else ""
+        tar = r["accepted"] / max(1, r["genuine"])
         lines.append(
-            f"| {t:.2f}{mark} | {r['accepted'] / max(1, r['genuine']):.3f} ({r['accepted']}/{r['genuine']}) "
+            f"| {t:.2f}{mark} | {tar:.3f} ({r['accepted']}/{r['genuine']}) "
             f"| {r['review']} | {r['wrong']} | {r['impostors']} | {r['false_accepts']} "
             f"| {r['false_accepts'] / max(1, r['impostors']):.4f} |"
         )

@@ -52,7 +52,9 @@ def output_path(out_dir: Path, key: str, output_suffix: str) -> Path:
     (``a.heic.jpg``), so that ``a.heic`` and ``a.jpg`` never collide.
     """
     rel = Path(key)
-    same = {".jpg": {".jpg", ".jpeg"}, ".tif": {".tif", ".tiff"}}.get(output_suffix, {output_suffix})
+    same = {".jpg": {".jpg", ".jpeg"}, ".tif": {".tif", ".tiff"}}.get(
+        output_suffix, {output_suffix}
+    )
     if rel.suffix.lower() in same:
         return out_dir / rel
     return out_dir / rel.parent / (rel.name + output_suffix)

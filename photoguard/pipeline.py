@@ -334,10 +334,17 @@ def redact_paths(
     snapshot = manifest.snapshot()
     exclude = (*ctx.exclude, out_dir)
     jobs = [
-        (file, outputs.source_key(file, root), out_dir, snapshot.get(outputs.source_key(file, root)))
+        (
+            file,
+            outputs.source_key(file, root),
+            out_dir,
+            snapshot.get(outputs.source_key(file, root)),
+        )
         for file, root in iter_inputs(paths, exclude, ignored)
     ]
-    for (_file, key, _out, _entry), result in zip(jobs, _map(_redact_job, jobs, ctx, workers)):
+    for (_file, key, _out, _entry), result in zip(
+        jobs, _map(_redact_job, jobs, ctx, workers), strict=True
+    ):
         manifest.record(out_dir, key, result, ctx)
         yield result
 

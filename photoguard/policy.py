@@ -94,7 +94,9 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     ]
     if ambiguous:
         to = Verdict.REVIEW if policy.ambiguous_action is AmbiguousAction.REVIEW else Verdict.BLOCK
-        escalate(to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is")
+        escalate(
+            to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is"
+        )
     if subjects:
         why = _why(subjects)
         share = f"{policy.subject_share:.0%}"
@@ -108,7 +110,9 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
             escalate(Verdict.REDACT, f"main subject to redact ({why})")
     others = [f for f in unconsented if f not in subjects]
     if others:
-        escalate(Verdict.REDACT, f"{_plural(len(others), 'unconsented face')} to redact ({_why(others)})")
+        escalate(
+            Verdict.REDACT, f"{_plural(len(others), 'unconsented face')} to redact ({_why(others)})"
+        )
 
 
 def _why(faces: list[FaceFinding]) -> str:

@@ -94,7 +94,9 @@ def _blur(patch: np.ndarray) -> np.ndarray:
 
     sigma = max(patch.shape[:2]) / 4
     # Blur twice the way down and back up: a wide kernel over the whole region.
-    return cv2.GaussianBlur(patch, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE)
+    return cv2.GaussianBlur(
+        patch, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE
+    )
 
 
 def _noised(patch: np.ndarray, rng) -> np.ndarray:
@@ -185,8 +187,9 @@ def thumbnail(image: LoadedImage, regions: Sequence[Region], policy: Policy) -> 
     """A small JPEG of the redacted first frame: the only picture a report may show."""
     from PIL import Image
 
-    frame = redact_frame(image.frames[0], [r for r in regions if r.frame == 0], policy,
-                         int(image.sha256[:8], 16))
+    frame = redact_frame(
+        image.frames[0], [r for r in regions if r.frame == 0], policy, int(image.sha256[:8], 16)
+    )
     im = Image.fromarray(frame, "RGB")
     im.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()

@@ -24,8 +24,13 @@ _DATA_HOME = tempfile.mkdtemp(prefix="photoguard-test-data-")
 
 def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: int = 600):
     """Run the installed ``photoguard`` command; returns CompletedProcess with text output."""
-    full_env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "XDG_DATA_HOME": _DATA_HOME,
-                **(env or {})}
+    full_env = {
+        **os.environ,
+        "NO_COLOR": "1",
+        "COLUMNS": "200",
+        "XDG_DATA_HOME": _DATA_HOME,
+        **(env or {}),
+    }
     full_env.pop("PHOTOGUARD_CONFIG", None)
     return subprocess.run(
         [str(PHOTOGUARD), *args],
@@ -42,7 +47,11 @@ def sha256(path: Path) -> str:
 
 
 def tree_hashes(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture

@@ -29,10 +29,32 @@ def _pair(corpus: Path) -> tuple[Path, Path, Path]:
 
 def _add(db: str, name: str, photo: Path, *extra: str) -> str:
     result = run_cli(
-        "--db", db, "consent", "add", "--name", name, "--photo", str(photo), "--document",
-        str(DOCUMENT), "--channel", "website", "--purpose", "marketing", "--signed-on",
-        "2026-01-10", "--received-on", "2026-01-11", "--expires", "2027-01-10", "--role",
-        "patient", "--dob", "1961-08-04", "--json", *extra,
+        "--db",
+        db,
+        "consent",
+        "add",
+        "--name",
+        name,
+        "--photo",
+        str(photo),
+        "--document",
+        str(DOCUMENT),
+        "--channel",
+        "website",
+        "--purpose",
+        "marketing",
+        "--signed-on",
+        "2026-01-10",
+        "--received-on",
+        "2026-01-11",
+        "--expires",
+        "2027-01-10",
+        "--role",
+        "patient",
+        "--dob",
+        "1961-08-04",
+        "--json",
+        *extra,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     [record] = json.loads(result.stdout)
@@ -91,8 +113,17 @@ def test_no_valid_authorization_means_redact_or_block(enrolled, tmp_path, args, 
 
 def test_revoked_before_the_as_of_date(corpus, tmp_path):
     db, auth, query, _ = _enrol(corpus, tmp_path)
-    revoke = run_cli("--db", db, "consent", "revoke", auth, "--received", "2026-03-01",
-                     "--reason", "patient asked")
+    revoke = run_cli(
+        "--db",
+        db,
+        "consent",
+        "revoke",
+        auth,
+        "--received",
+        "2026-03-01",
+        "--reason",
+        "patient asked",
+    )
     assert revoke.returncode == 0, revoke.stderr
     before = _check(db, query, tmp_path, "--as-of", "2026-02-15")
     after = _check(db, query, tmp_path, "--as-of", "2026-03-02")

@@ -9,14 +9,25 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).parents[1] / "photoguard"
-HEAVY = ("dlib", "face_recognition", "onnxruntime", "sqlalchemy", "sqlmodel", "cv2", "pytesseract",
-         "zxingcpp", "numpy")
+HEAVY = (
+    "dlib",
+    "face_recognition",
+    "onnxruntime",
+    "sqlalchemy",
+    "sqlmodel",
+    "cv2",
+    "pytesseract",
+    "zxingcpp",
+    "numpy",
+)
 
 
 def _modules_loaded_by(code: str) -> set[str]:
     out = subprocess.run(
         [sys.executable, "-c", code + "\nimport sys, json; print(json.dumps(sorted(sys.modules)))"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return {m.split(".")[0] for m in json.loads(out.strip().splitlines()[-1])}
 
@@ -34,7 +45,9 @@ def test_help_loads_no_heavy_library():
 
 
 def _module_names(consent: bool) -> list[str]:
-    names = [".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts) for p in PACKAGE.rglob("*.py")]
+    names = [
+        ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts) for p in PACKAGE.rglob("*.py")
+    ]
     return [n for n in names if n.startswith("photoguard.consent") == consent]
 
 
@@ -50,7 +63,11 @@ def _imports(path: Path) -> set[str]:
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("photoguard"):
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and node.module.startswith("photoguard")
+        ):
             found.add(node.module)
             found.update(f"{node.module}.{a.name}" for a in node.names)
         elif isinstance(node, ast.Import):
@@ -72,8 +89,15 @@ def test_stages_never_import_the_cli_or_each_other_upwards():
             assert all(i.startswith(allowed) for i in imports), (rel, imports)
         if not rel.startswith("consent/"):
             tree = ast.parse(path.read_text())
-            mods = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import)
-                    for a in n.names}
-            mods |= {n.module.split(".")[0] for n in ast.walk(tree)
-                     if isinstance(n, ast.ImportFrom) and n.module}
+            mods = {
+                a.name.split(".")[0]
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Import)
+                for a in n.names
+            }
+            mods |= {
+                n.module.split(".")[0]
+                for n in ast.walk(tree)
+                if isinstance(n, ast.ImportFrom) and n.module
+            }
             assert not mods & {"sqlmodel", "sqlalchemy"}, f"{rel}: only consent/ uses the ORM"

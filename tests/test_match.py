@@ -17,7 +17,9 @@ def enc(x: float, y: float = 0.0) -> np.ndarray:
 
 
 def person(name, *points, minor=False, status=MatchStatus.CONSENTED, auth="AUTH-1"):
-    return Enrolled(name, np.stack(points), minor, status, auth if status is MatchStatus.CONSENTED else None)
+    return Enrolled(
+        name, np.stack(points), minor, status, auth if status is MatchStatus.CONSENTED else None
+    )
 
 
 def test_nearest_identity_within_threshold_is_consented():

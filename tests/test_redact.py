@@ -111,13 +111,26 @@ def test_killed_run_leaves_only_complete_files(tmp_path):
         shutil.copy(SAMPLES / "visit.jpg", src / f"visit-{i}.jpg")
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [str(PHOTOGUARD), "redact", str(src), "--out", str(out), "--no-registry", "--no-text",
-         "--workers", "1"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(PHOTOGUARD),
+            "redact",
+            str(src),
+            "--out",
+            str(out),
+            "--no-registry",
+            "--no-text",
+            "--workers",
+            "1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if out.exists() and any(p.suffix == ".jpg" and not p.name.startswith(".") for p in out.iterdir()):
+        if out.exists() and any(
+            p.suffix == ".jpg" and not p.name.startswith(".") for p in out.iterdir()
+        ):
             break
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
@@ -129,8 +142,19 @@ def test_killed_run_leaves_only_complete_files(tmp_path):
             im.load()  # a truncated file would raise here
     # A second run completes the job and clears any hidden temp file left by the kill.
     subprocess.run(
-        [str(PHOTOGUARD), "redact", str(src), "--out", str(out), "--no-registry", "--no-text",
-         "--workers", "1"], capture_output=True, check=False,
+        [
+            str(PHOTOGUARD),
+            "redact",
+            str(src),
+            "--out",
+            str(out),
+            "--no-registry",
+            "--no-text",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        check=False,
     )
     assert not list(out.rglob(".*.tmp"))
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(

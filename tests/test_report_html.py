@@ -15,15 +15,25 @@ from conftest import run_cli
 from PIL import Image
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
 def sheet(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sheet")
     report, page = folder / "r.json", folder / "sheet.html"
-    result = run_cli("check", "samples", "--no-registry", "--json", str(report), "--html", str(page))
+    result = run_cli(
+        "check", "samples", "--no-registry", "--json", str(report), "--html", str(page)
+    )
     assert result.returncode == 1, result.stderr
     return json.loads(report.read_text()), page
 
@@ -60,16 +70,27 @@ def test_rendered_in_chromium(sheet, tmp_path):
     data, page = sheet
     dom = subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     assert dom.count('class="card"') == len(data["files"])
     for verdict, count in data["summary"].items():
         assert dom.count(f'data-verdict="{verdict}"') == count
     shot = tmp_path / "shot.png"
     subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", f"--screenshot={shot}",
-         "--window-size=1280,900", page.as_uri()],
-        capture_output=True, timeout=120, check=True,
+        [
+            CHROMIUM,
+            *FLAGS,
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            f"--screenshot={shot}",
+            "--window-size=1280,900",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
     )
     pixels = np.asarray(Image.open(shot).convert("RGB"))
     assert pixels.shape[:2] == (900, 1280)

@@ -106,15 +106,27 @@ def check(
     from photoguard.pipeline import check_paths
 
     run_ctx = build_context(
-        ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
-        no_barcodes=no_barcodes, no_registry=no_registry,
+        ctx,
+        channel=channel,
+        purpose=purpose,
+        as_of=as_of,
+        detector=detector,
+        no_text=no_text,
+        no_barcodes=no_barcodes,
+        no_registry=no_registry,
         exclude=(json_out, html_out, csv_out),
         thumbnails=html_out is not None,
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
-        results = output.with_progress(check_paths(paths, run_ctx, workers, ignored), label="checking")
+        results = output.with_progress(
+            check_paths(paths, run_ctx, workers, ignored), label="checking"
+        )
     output.record_run(run_ctx.settings, "check", results, no_registry)
     output.finish(
-        results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, ignored=ignored
+        results,
+        run_ctx.settings,
+        output.Reports(json_out, html_out, csv_out),
+        quiet,
+        ignored=ignored,
     )

@@ -28,8 +28,7 @@ app = typer.Typer(
     name="photoguard",
     help=(
         "Keep patient faces, names and other PHI out of published photos.\n\n"
-        "Example: photoguard check photos/ --channel instagram --json report.json\n\n"
-        + EXIT_CODES
+        "Example: photoguard check photos/ --channel instagram --json report.json\n\n" + EXIT_CODES
     ),
     no_args_is_help=True,
     add_completion=False,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from dataclasses import dataclass
-from pathlib import Path
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -151,8 +151,9 @@ def finish(
     print_results(results, quiet=quiet)
     if ignored:
         names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        console.print(f"ignored {len(ignored)} plain-text file(s), not photos: {names}",
-                      highlight=False)
+        console.print(
+            f"ignored {len(ignored)} plain-text file(s), not photos: {names}", highlight=False
+        )
     if written_to is not None:
         out, written = written_to
         console.print(f"{written} publishable copies in {out}", highlight=False)

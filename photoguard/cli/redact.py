@@ -12,8 +12,8 @@ from photoguard.cli.check import (
     DEFAULT_WORKERS,
     AsOf,
     Channel,
-    Detectors,
     CsvOut,
+    Detectors,
     HtmlOut,
     JsonOut,
     NoBarcodes,
@@ -54,17 +54,30 @@ def redact(
     from photoguard.pipeline import redact_paths
 
     run_ctx = build_context(
-        ctx, channel=channel, purpose=purpose, as_of=as_of, detector=detector, no_text=no_text,
-        no_barcodes=no_barcodes, no_registry=no_registry,
+        ctx,
+        channel=channel,
+        purpose=purpose,
+        as_of=as_of,
+        detector=detector,
+        no_text=no_text,
+        no_barcodes=no_barcodes,
+        no_registry=no_registry,
         exclude=(json_out, html_out, csv_out),
         thumbnails=html_out is not None,
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
-        results = output.with_progress(redact_paths(paths, out, run_ctx, workers, ignored), label="redacting")
+        results = output.with_progress(
+            redact_paths(paths, out, run_ctx, workers, ignored), label="redacting"
+        )
     written = sum(r.output is not None for r in results)
     output.record_run(run_ctx.settings, "redact", results, no_registry)
     output.finish(
-        results, run_ctx.settings, output.Reports(json_out, html_out, csv_out), quiet, written_to=(out, written), gate=output.all_written,
+        results,
+        run_ctx.settings,
+        output.Reports(json_out, html_out, csv_out),
+        quiet,
+        written_to=(out, written),
+        gate=output.all_written,
         ignored=ignored,
     )

@@ -154,7 +154,9 @@ class ConsentRegistry:
         return self._add_all(requests, where, file=path.name)
 
     def _add_all(
-        self, requests: builtins.list[AuthorizationRequest], where: builtins.list[str],
+        self,
+        requests: builtins.list[AuthorizationRequest],
+        where: builtins.list[str],
         file: str | None,
     ) -> builtins.list[Authorization]:
         checked = [self._check(r, w) for r, w in zip(requests, where, strict=True)]
@@ -173,8 +175,13 @@ class ConsentRegistry:
                 rows.insert_authorization(session, request, form, faces, doc, today, self.retention)
                 for request, form, faces, doc in prepared
             ]
-            audit.append(session, [audit.added(a, len(faces), file)
-                                   for a, (_, _, faces, _) in zip(added, prepared, strict=True)])
+            audit.append(
+                session,
+                [
+                    audit.added(a, len(faces), file)
+                    for a, (_, _, faces, _) in zip(added, prepared, strict=True)
+                ],
+            )
         return added
 
     @staticmethod

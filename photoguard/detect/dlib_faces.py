@@ -6,9 +6,8 @@ dlib's ``rectangle`` (left, top, right, bottom, inclusive) is converted here and
 
 from __future__ import annotations
 
-import warnings
-
 import math
+import warnings
 from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING

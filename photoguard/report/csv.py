@@ -9,8 +9,18 @@ from pathlib import Path
 from photoguard.fsutil import atomic_write
 from photoguard.types import Action, PhotoResult, RegionKind
 
-COLUMNS = ["path", "sha256", "verdict", "faces_kept", "faces_redacted", "text_regions",
-           "barcodes", "authorizations", "output", "reasons"]
+COLUMNS = [
+    "path",
+    "sha256",
+    "verdict",
+    "faces_kept",
+    "faces_redacted",
+    "text_regions",
+    "barcodes",
+    "authorizations",
+    "output",
+    "reasons",
+]
 
 
 def row(result: PhotoResult) -> dict[str, str | int]:

@@ -57,7 +57,9 @@ buttons.forEach(b=>b.addEventListener('click',()=>{
 def render_html(results: list[PhotoResult], settings: Settings, title: str = "photoguard") -> str:
     """The whole page as a string."""
     counts = summary(results)
-    buttons = [f'<button class="on" data-filter="all">all <b id="count-all">{len(results)}</b></button>']
+    buttons = [
+        f'<button class="on" data-filter="all">all <b id="count-all">{len(results)}</b></button>'
+    ]
     buttons += [
         f'<button class="{v}" data-filter="{v}">{v} <b id="count-{v}">{counts[v]}</b></button>'
         for v in ("pass", "redact", "review", "block")
@@ -90,11 +92,17 @@ def _card(result: PhotoResult) -> str:
 
 def _figure(result: PhotoResult) -> str:
     if result.thumbnail is None:
-        why = "no preview: the file was not fully checked" if result.verdict is Verdict.BLOCK else "no preview"
+        why = (
+            "no preview: the file was not fully checked"
+            if result.verdict is Verdict.BLOCK
+            else "no preview"
+        )
         return f'<figure><div class="none">{why}</div></figure>'
     data = base64.b64encode(result.thumbnail).decode()
     boxes = "".join(_box(r, result) for r in result.regions if r.frame == 0)
-    return f'<figure><img alt="redacted preview" src="data:image/jpeg;base64,{data}">{boxes}</figure>'
+    return (
+        f'<figure><img alt="redacted preview" src="data:image/jpeg;base64,{data}">{boxes}</figure>'
+    )
 
 
 def _box(region: Region, result: PhotoResult) -> str:

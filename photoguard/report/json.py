@@ -45,8 +45,13 @@ def file_dict(result: PhotoResult) -> dict[str, Any]:
         "format": result.format,
         "metadata": list(result.metadata),
         "detectors": [
-            {"name": d.name, "version": d.version, "ok": d.ok, "seconds": round(d.seconds, 3),
-             "error": d.error}
+            {
+                "name": d.name,
+                "version": d.version,
+                "ok": d.ok,
+                "seconds": round(d.seconds, 3),
+                "error": d.error,
+            }
             for d in result.detectors
         ],
         "error": result.error,
