@@ -45,8 +45,9 @@ def test_page_is_self_contained_and_counts_match_the_json(sheet):
     for verdict, count in data["summary"].items():
         assert f'id="count-{verdict}">{count}<' in text
         assert text.count(f'data-verdict="{verdict}"') == count
+    words = re.sub(r"base64,[A-Za-z0-9+/=]+", "", text)  # the thumbnails' bytes are not text
     for phi in ("DOE", "Doe", "00482913"):
-        assert phi not in text
+        assert phi not in words
 
 
 def test_previews_hide_the_faces_they_mark(sheet):

@@ -7,7 +7,6 @@ encoded is refused with the reason; no template is computed for any other face.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,11 +32,11 @@ class ReferenceTemplate:
 
 
 def _face_recognition():
-    with warnings.catch_warnings():
-        # face_recognition_models imports the deprecated pkg_resources.
-        warnings.simplefilter("ignore")
-        import face_recognition
-    return face_recognition
+    # One import path for face_recognition: it restores PIL's LOAD_TRUNCATED_IMAGES flag, which
+    # face_recognition turns on at import (the load stage must never decode truncated files).
+    from photoguard.detect.dlib_faces import face_recognition_module
+
+    return face_recognition_module()
 
 
 def encode_reference(rgb: np.ndarray, name: str = "photo") -> np.ndarray:

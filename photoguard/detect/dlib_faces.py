@@ -69,6 +69,14 @@ def _face_recognition_api():  # -> the face_recognition.api module (it has no ty
     return api
 
 
+def face_recognition_module():
+    """The ``face_recognition`` package, imported the safe way (see _face_recognition_api)."""
+    _face_recognition_api()
+    import face_recognition
+
+    return face_recognition
+
+
 HOG_UPSAMPLE_MAX_PIXELS = 2_500_000
 """dlib HOG finds faces from 80 px; one upsampling (2x, 4x the work) brings that to 40 px.
 Above this size the upsampled image would cost more than the photo is worth: no upsampling."""
