@@ -119,3 +119,30 @@ def test_bounded_time_on_a_12mp_photo():
     lines = read_text(big)
     assert time.perf_counter() - t < 6.0  # full-page Tesseract takes ~4 s alone on an idle core
     assert "MRN" in words(lines) or "00482913" in words(lines)
+
+
+def textured_band(seed: int, angle: float, w: int = 1200, h: int = 800) -> textset.Scene:
+    """A band on a dark table whose speckled texture stops a few pixels short of the band."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    plain = np.full((h, w, 3), (70, 32, 24), np.uint8)
+    band = textset.render_wristband(plain, seed=seed, angle=angle).image.min(2) > 120
+    shadow = cv2.dilate(band.astype(np.uint8), np.ones((29, 29), np.uint8)) > 0
+    grain = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5)
+    specks = (grain > 0) & ~shadow
+    specks[:, w // 2 :] = False  # the texture covers the band's left end (its text) only
+    specks[: h // 4] = False
+    photo = plain.copy()
+    photo[specks] = (125, 80, 60)
+    return textset.render_wristband(photo, seed=seed, angle=angle)
+
+
+@pytest.mark.parametrize(("seed", "angle"), [(0, -12.0), (1, 8.0), (2, -12.0)])
+def test_line_at_the_edge_of_a_band_on_a_textured_background(seed, angle):
+    # The texture next to the band forms one big clutter region whose rotated rectangle covers
+    # the band's top line without holding its glyphs; it must not hide that line as a duplicate.
+    scene = textured_band(seed, angle)
+    got = words(read_text(scene.image))
+    assert "DOE" in got and "JANE" in got
+    assert "00482913" in got

@@ -76,6 +76,8 @@ class _Region:
     angle: float
     line: float
     provisional: bool = False  # made of short blobs only (angle uncertain)
+    # the glyph blobs (labels of the work copy's glyph mask) this region was built from
+    ink: frozenset[int] = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +153,7 @@ def read_text(rgb: np.ndarray, *, max_regions: int = 150, lang: str = "eng") -> 
 def find_text_regions(gray: np.ndarray) -> list[_Region]:
     """Line-shaped candidate regions, largest first, in full-resolution pixels."""
     import cv2
+    import numpy as np
 
     h, w = gray.shape
     s = min(1.0, _WORK_SIDE / max(h, w))
@@ -160,17 +163,30 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
         else gray
     )
     bw, glyphs = _glyph_mask(work)
+    n_blobs, blobs, blob_stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
+    blob_area = blob_stats[:, cv2.CC_STAT_AREA]
+    blob_px = np.empty(n_blobs, np.intp)  # one pixel of each glyph blob (flat index)
+    blob_px[blobs.ravel()] = np.arange(blobs.size)
     found: list[tuple[_Region, Box]] = []
     for kernel, vertical in (((11, 1), False), ((1, 11), True)):
         closed = cv2.morphologyEx(
             bw, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, kernel)
         )
+        # which glyph blobs each closed blob (so each contour) is made of
+        _, joined = cv2.connectedComponents(closed, connectivity=8)
+        members: dict[int, list[int]] = {}
+        for blob, own in enumerate(joined.ravel()[blob_px[1:]].tolist(), start=1):
+            members.setdefault(own, []).append(blob)
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
             reg = _region_from_contour(c, glyphs, vertical)
             if reg is not None:
                 (cx, cy), length, thick, ang, line, provisional = reg
-                region = _Region(cx / s, cy / s, length / s, thick / s, ang, line / s, provisional)
+                x0, y0 = c[0, 0]
+                ink = frozenset(members.get(int(joined[y0, x0]), ()))
+                region = _Region(
+                    cx / s, cy / s, length / s, thick / s, ang, line / s, provisional, ink
+                )
                 found.append((region, _region_box(region)))
     merged = _merge_collinear(_borrow_angles(_merge_collinear([r for r, _ in found])))
     found = [(r, _region_box(r)) for r in merged]
@@ -182,7 +198,11 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
         if reg.provisional and reg.length > 1.6 * reg.thickness:
             continue  # short blobs joined only to each other: glyphs across vertical lines
         area = reg.length * reg.thickness
-        if any(_overlap(reg, k) >= 0.7 * min(area, k.length * k.thickness) for k in kept):
+        if any(
+            _overlap(reg, k) >= 0.7 * min(area, k.length * k.thickness)
+            and _same_glyphs(reg, k, blob_area)
+            for k in kept
+        ):
             continue
         # columns cut across the horizontal lines of a paragraph are not vertical text
         flat = (
@@ -192,6 +212,19 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
             continue
         kept.append(reg)
     return kept
+
+
+def _same_glyphs(a: _Region, b: _Region, blob_area) -> bool:
+    """Whether two overlapping regions read the same text: most of the smaller one's glyph ink
+    is also in the other. A rectangle overlap alone is not enough: the rotated rectangle of
+    clutter next to a card (a dark, textured background) can cover text lines near the card's
+    edge without holding any of their glyphs, and must not hide them."""
+    if not a.ink or not b.ink:
+        return True
+    ink_a = sum(int(blob_area[i]) for i in a.ink)
+    ink_b = sum(int(blob_area[i]) for i in b.ink)
+    shared = sum(int(blob_area[i]) for i in a.ink & b.ink)
+    return shared >= 0.5 * min(ink_a, ink_b)
 
 
 def _borrow_angles(regions: list[_Region]) -> list[_Region]:
@@ -209,7 +242,9 @@ def _borrow_angles(regions: list[_Region]) -> list[_Region]:
                 math.hypot(near.cx - r.cx, near.cy - r.cy) < near.length / 2 + 6 * r.line
                 and diff < 20
             ):
-                r = _Region(r.cx, r.cy, r.length, r.thickness, near.angle, r.line, r.provisional)
+                r = _Region(
+                    r.cx, r.cy, r.length, r.thickness, near.angle, r.line, r.provisional, r.ink
+                )
         out.append(r)
     return out
 
@@ -420,6 +455,7 @@ def _merge_collinear(regions: list[_Region]) -> list[_Region]:
                 ang,
                 float(li[members].max()),
                 provisional,
+                frozenset().union(*(regions[m].ink for m in members)),
             )
         )
     return out
