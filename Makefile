@@ -54,7 +54,9 @@ demo: setup
 test: setup
 	$(PY) -m pytest -n 2 --durations=15
 
+# Peers (presidio-image-redactor) live in the `bench` dependency group, never in the runtime.
 bench: setup
+	$(UV) sync --frozen --group bench
 	$(PY) bench/run.py
 
 lint: setup

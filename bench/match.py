@@ -124,9 +124,10 @@ def main(argv=None) -> int:
         "",
         f"{len(faces)} labelled faces ({encoded} detected and encoded) over "
         f"{len({i for i, *_ in faces if i})} identities; margin {policy.match_margin}, "
-        "near-miss band 0.04 (a best match just outside the threshold goes to review). TAR: genuine queries "
-        "accepted as the right person. FAR: impostor trials (unlabelled faces, and each identity "
-        "against the gallery without it, and identities never enrolled) accepted as anyone.",
+        "near-miss band 0.04 (a best match just outside the threshold goes to review). "
+        "TAR: genuine queries accepted as the right person. FAR: impostor trials (unlabelled "
+        "faces, and each identity against the gallery without it, and identities never "
+        "enrolled) accepted as anyone.",
         "",
         "| threshold | TAR | to review | wrong person | impostor trials | false accepts | FAR |",
         "|---|---|---|---|---|---|---|",

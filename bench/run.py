@@ -35,10 +35,11 @@ def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as fh:
-            cpu = next(l.split(":", 1)[1].strip() for l in fh if l.startswith("model name"))
+            cpu = next(x.split(":", 1)[1].strip() for x in fh if x.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores{mem}; Python {platform.python_version()}; {platform.platform()}"
+    python = f"Python {platform.python_version()}"
+    return f"{cpu}, {os.cpu_count()} cores{mem}; {python}; {platform.platform()}"
 
 
 def main() -> int:
@@ -62,7 +63,11 @@ def main() -> int:
         sections.append("")
         if proc.returncode != 0 or not (ROOT / result).exists():
             failed += 1
-            sections += [f"## {title}", "", f"FAILED (exit {proc.returncode}) after {elapsed:.0f} s"]
+            sections += [
+                f"## {title}",
+                "",
+                f"FAILED (exit {proc.returncode}) after {elapsed:.0f} s",
+            ]
             continue
         sections.append((ROOT / result).read_text().rstrip())
         sections.append(f"\n_({script}: {elapsed:.0f} s)_")

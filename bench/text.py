@@ -9,7 +9,8 @@ Metrics:
   detections cover < 30 % of it.
 * seconds per photo: read_text + classify + find_barcodes + classify_barcodes.
 
-Usage: ``python -m bench.text [--count N] [--seed S] [--no-corpus]``; writes bench/RESULTS-text.md.
+Usage: ``python bench/text.py [--count N] [--seed S] [--no-corpus] [--no-peers]``; writes
+bench/RESULTS-text.md. presidio-image-redactor (bench/peers.py) is measured on the same images.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import textset  # noqa: E402
+from bench import peers, textset  # noqa: E402
 from photoguard.detect.barcodes import ALLOWED, classify_barcodes, find_barcodes  # noqa: E402
 from photoguard.detect.phi import PhiRules, classify  # noqa: E402
 from photoguard.detect.text import read_text, tesseract_version  # noqa: E402
 from photoguard.types import RegionKind  # noqa: E402
 
-CORPUS = Path("/work/shared/corpus")
+CORPUS = ROOT.parent / "shared" / "corpus"
 FOUND, KEPT = 0.7, 0.3
 DEV_RULES = PhiRules(allow=textset.ORGS)
 DEV_CODES = (r"https://www\.mercy-general\.example\.org(/.*)?",)
@@ -73,23 +74,38 @@ def coverage(polygon, boxes, shape) -> float:
     return float((poly & cover).sum()) / total if total else 0.0
 
 
-def detect(image: np.ndarray, rules: PhiRules, code_patterns) -> tuple[list, float]:
+def photoguard(rules: PhiRules, code_patterns):
+    """photoguard's text and barcode stages: (text regions, code regions) it would redact."""
+
+    def run(image: np.ndarray) -> tuple[list, list]:
+        dets = classify(read_text(image), rules) + classify_barcodes(
+            find_barcodes(image), code_patterns
+        )
+        # the region a renderer covers: the detection's polygon when it has one, else its box
+        text = [
+            d.polygon or d.box for d in dets if d.kind == RegionKind.TEXT and d.label != ALLOWED
+        ]
+        codes = [
+            d.polygon or d.box for d in dets if d.kind == RegionKind.BARCODE and d.label != ALLOWED
+        ]
+        return text, codes
+
+    return run
+
+
+def presidio(engine: peers.Presidio):
+    """presidio-image-redactor: text boxes only (it reads no barcodes)."""
+    return lambda image: (engine.boxes(image), [])
+
+
+def timed(run, image: np.ndarray) -> tuple[list, list, float]:
     t = time.perf_counter()
-    dets = classify(read_text(image), rules) + classify_barcodes(
-        find_barcodes(image), code_patterns
-    )
-    return dets, time.perf_counter() - t
+    text, codes = run(image)
+    return text, codes, time.perf_counter() - t
 
 
-def score_scene(scene: textset.Scene, dets, tally: Tally) -> None:
+def score_scene(scene: textset.Scene, text_boxes, code_boxes, tally: Tally) -> None:
     shape = scene.image.shape
-    # the region a renderer covers: the detection's polygon when it has one, else its box
-    text_boxes = [
-        d.polygon or d.box for d in dets if d.kind == RegionKind.TEXT and d.label != ALLOWED
-    ]
-    code_boxes = [
-        d.polygon or d.box for d in dets if d.kind == RegionKind.BARCODE and d.label != ALLOWED
-    ]
     redacting = text_boxes + code_boxes
     for t in scene.phi:
         ok = coverage(t.polygon, redacting, shape) >= FOUND
@@ -115,17 +131,17 @@ def score_scene(scene: textset.Scene, dets, tally: Tally) -> None:
                 tally.misses.append(f"{scene.name}: barcode {c.format}")
 
 
-def run_devset(seed: int, count: int) -> Tally:
+def run_devset(seed: int, count: int, run) -> Tally:
     tally = Tally()
     for i in range(count):
         scene = textset.make_scene(seed, i)
-        dets, dt = detect(scene.image, DEV_RULES, DEV_CODES)
+        text, codes, dt = timed(run, scene.image)
         tally.seconds.append(dt)
-        score_scene(scene, dets, tally)
+        score_scene(scene, text, codes, tally)
     return tally
 
 
-def run_corpus() -> Tally:
+def run_corpus(run) -> Tally:
     from PIL import Image
 
     tally = Tally()
@@ -134,7 +150,7 @@ def run_corpus() -> Tally:
         if not rec.get("phi_text") and not rec.get("decoy_text"):
             continue
         image = np.asarray(Image.open(CORPUS / rec["file"]).convert("RGB"))
-        dets, dt = detect(image, PhiRules(), ())
+        text, codes, dt = timed(run, image)
         tally.seconds.append(dt)
         texts = [
             textset.TextTruth(t["text"], t["kind"], _box_poly(t["box"]))
@@ -144,7 +160,8 @@ def run_corpus() -> Tally:
             textset.TextTruth(t["text"], "decoy", _box_poly(t["box"]))
             for t in rec.get("decoy_text", [])
         ]
-        score_scene(textset.Scene(Path(rec["file"]).name, image, tuple(texts), ()), dets, tally)
+        scene = textset.Scene(Path(rec["file"]).name, image, tuple(texts), ())
+        score_scene(scene, text, codes, tally)
     return tally
 
 
@@ -157,35 +174,54 @@ def _ratio(a: int, b: int) -> str:
     return f"{a / b:.3f} ({a}/{b})" if b else "n/a"
 
 
-def report(dev: Tally, corpus: Tally | None, seed: int, count: int) -> str:
-    rows = [("dev set", dev)] + ([("corpus phi_text images", corpus)] if corpus else [])
+def report(ours: dict[str, Tally], theirs: dict[str, Tally], seed: int, count: int) -> str:
     out = [
-        "# PHI text and barcode bench",
+        "## PHI text and barcodes",
         "",
-        f"Tesseract {tesseract_version()}; dev set seed {seed}, {count} scenes; "
-        f"found = >= {FOUND:.0%} of a string covered, kept = < {KEPT:.0%} covered.",
+        f"Tesseract {tesseract_version()}; dev set seed {seed}, {count} scenes "
+        "(bench/textset.py: bands, chart labels, door tags, whiteboards, monitors, badges; "
+        "tilted, blurred, JPEG-compressed; with decoy text); corpus = its images with "
+        f"phi_text labels. Found = >= {FOUND:.0%} of a string covered, kept = < {KEPT:.0%} "
+        "covered.",
         "",
-        "| set | PHI-string recall | barcode recall | decoys kept | s/photo mean | s/photo max |",
-        "|---|---|---|---|---|---|",
+        "| tool | set | PHI-string recall | barcode recall | decoys kept | s/photo mean | "
+        "s/photo max |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for name, t in rows:
-        out.append(
-            f"| {name} | {_ratio(t.phi_found, t.phi)} | {_ratio(t.codes_found, t.codes)} | "
-            f"{_ratio(t.decoys_kept, t.decoys)} | {np.mean(t.seconds):.2f} | {max(t.seconds):.2f} |"
-        )
-    out += [
-        "",
-        "Dev-set recall by kind: "
-        + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(dev.by_kind.items())),
-    ]
-    if corpus:
+    rows = [("photoguard", ours), ("presidio", theirs)]
+    for tool, sets in rows:
+        for name, t in sets.items():
+            codes = _ratio(t.codes_found, t.codes) if tool == "photoguard" else "(reads none)"
+            out.append(
+                f"| {tool} | {name} | {_ratio(t.phi_found, t.phi)} | {codes} | "
+                f"{_ratio(t.decoys_kept, t.decoys)} | {np.mean(t.seconds):.2f} | "
+                f"{max(t.seconds):.2f} |"
+            )
+    for name, t in ours.items():
         out += [
             "",
-            "Corpus recall by kind: "
-            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(corpus.by_kind.items())),
+            f"photoguard recall by kind ({name}): "
+            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(t.by_kind.items())),
         ]
-    misses = dev.misses + (corpus.misses if corpus else [])
-    out += ["", "Misses (scene: kind): " + ("; ".join(misses) if misses else "none"), ""]
+    for name, t in theirs.items():
+        out += [
+            "",
+            f"presidio recall by kind ({name}): "
+            + ", ".join(f"{k} {v[1]}/{v[0]}" for k, v in sorted(t.by_kind.items())),
+        ]
+    if theirs:
+        out += [
+            "",
+            "presidio setup: " + peers.PRESIDIO_SETUP.format(version=peers.presidio_version()),
+        ]
+        dev = "dev set"
+        if dev in theirs:
+            speed = np.mean(theirs[dev].seconds) / np.mean(ours[dev].seconds)
+            out += ["", f"Time per photo on the dev set, presidio / photoguard: {speed:.1f}x."]
+    else:
+        out += ["", "presidio: not installed (`uv sync --group bench`), not measured."]
+    misses = [m for t in ours.values() for m in t.misses]
+    out += ["", "photoguard misses (scene: kind): " + ("; ".join(misses) or "none"), ""]
     return "\n".join(out)
 
 
@@ -194,13 +230,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--count", type=int, default=36)
     ap.add_argument("--no-corpus", action="store_true")
+    ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-text.md")
     args = ap.parse_args(argv)
-    dev = run_devset(args.seed, args.count)
-    corpus = None if args.no_corpus or not CORPUS.exists() else run_corpus()
-    text = report(dev, corpus, args.seed, args.count)
+    corpus = not args.no_corpus and CORPUS.exists()
+    ours = {"dev set": run_devset(args.seed, args.count, photoguard(DEV_RULES, DEV_CODES))}
+    if corpus:
+        ours["corpus"] = run_corpus(photoguard(PhiRules(), ()))
+    theirs: dict[str, Tally] = {}
+    if not args.no_peers and peers.presidio_available():
+        engine = presidio(peers.Presidio())
+        theirs["dev set"] = run_devset(args.seed, args.count, engine)
+        if corpus:
+            theirs["corpus"] = run_corpus(engine)
+    text = report(ours, theirs, args.seed, args.count)
     args.out.write_text(text)
     print(text)
+    dev = ours["dev set"]
     ok = (
         dev.phi_found >= 0.98 * dev.phi
         and dev.codes_found == dev.codes

@@ -58,6 +58,8 @@ def test_patterns():
     assert labels(line("Call 555-201-3344 today")) == {"phone"}
     assert labels(line("Fax: (555) 201-9988")) == {"fax"}
     assert labels(line("write to jane.doe@gmail.com")) == {"email"}
+    # OCR splits an address at the @: both halves are still the email
+    assert labels(line("maria.okafor @mail.example.com")) == {"email"}
     assert labels(line("see www.janedoe-family.com")) == {"url"}
     assert labels(line("1428 Elm Street")) == {"address"}
     assert labels(line("Springfield, IL 62704")) >= {"zip"}
@@ -185,3 +187,14 @@ def test_dicom_overlay_names():
     ln = line("DAVIDSON | DOUGLAS")
     dets = classify([ln])
     assert covered(dets, ln, 0) == "name" and covered(dets, ln, 2) == "name"
+
+
+def test_a_label_word_in_texture_garbage_labels_nothing():
+    # Tesseract reads photo textures as low-confidence garbage; an "age" or "fin" in it is not
+    # a label (it would mark the rest of the line as PHI and block a clean redacted copy)
+    assert labels(line("Sew ae War age Sew a A", conf=25)) == set()
+    assert labels(line("HARE fin ROR ees", conf=25)) == set()
+    # read confidently, or written with its colon, the same word is a label
+    assert labels(line("Age 92")) == {"age"}
+    assert labels(line("Age: 92", conf=40)) == {"age"}
+    assert labels(line("FIN 7781234")) == {"mrn"}

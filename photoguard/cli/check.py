@@ -11,13 +11,15 @@ import typer
 
 from photoguard.cli import output
 
-HELP = """Check photos before they are published: find faces, PHI text and barcodes.
+HELP = (
+    "Check photos before they are published: find faces, PHI text and barcodes.\n\n"
+    "Every file gets a verdict: pass (publishable), redact (publishable after "
+    "`photoguard redact`), review (a person must confirm a face match) or block (cannot be "
+    "made safe, or not fully checked).\n\n"
+    "Example: photoguard check event-photos/ --channel instagram --json report.json"
+)
 
-Every file gets a verdict: pass (publishable), redact (publishable after `photoguard redact`), review (a person must confirm a face match) or block (cannot be made safe, or not fully checked).
-
-Example: photoguard check event-photos/ --channel instagram --json report.json"""
-
-Paths = Annotated[list[Path], typer.Argument(help="Files and folders (recursive).")]
+Paths = Annotated[list[Path], typer.Argument(metavar="PATH", help="Files and folders (recursive).")]
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")]
 HtmlOut = Annotated[
     Path | None, typer.Option("--html", help="Write an HTML contact sheet (redacted previews).")

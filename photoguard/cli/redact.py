@@ -26,11 +26,13 @@ from photoguard.cli.check import (
     build_context,
 )
 
-HELP = """Write publishable copies: unconsented faces and PHI covered, metadata stripped.
-
-Copies of pass and redact files go to --out, mirroring the input folders; originals are never touched. Each copy is checked again before it is published; block and review files are listed, not written. A second run skips copies that are already up to date.
-
-Example: photoguard redact event-photos/ --out publish/ --channel facebook"""
+HELP = (
+    "Write publishable copies: unconsented faces and PHI covered, metadata stripped.\n\n"
+    "Copies of pass and redact files go to --out, mirroring the input folders; originals are "
+    "never touched. Each copy is checked again before it is published; block and review files "
+    "are listed, not written. A second run skips copies that are already up to date.\n\n"
+    "Example: photoguard redact event-photos/ --out publish/ --channel facebook"
+)
 
 
 def redact(

@@ -117,7 +117,7 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx, re.IGNORECASE))
     for kind, rx in (
-        ("email", r"\S+@\S+"),
+        ("email", r"\S+ ?@ ?\S+"),  # OCR often puts a space on either side of the @
         ("url", r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|edu|gov|io|us|info)(?:/\S*)?\b"),
         ("ssn", r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)"),
         ("phone", r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),
@@ -213,7 +213,7 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
             kinds[i] = kinds[i] if kinds[i] not in (None, "text") else "name"
     for i in allowed:
         kinds[i] = "allowed"
-    for start, end, kind in _labelled_values(p.text):
+    for start, end, kind in _labelled_values(p, rules.min_conf):
         for i in _words_in(p, start, end):
             if kind == "age" and not _old_age(p.line.words[i]):
                 continue
@@ -250,10 +250,19 @@ def _old_age(word) -> bool:
     return not digits or int(digits) >= 90 or not word.text.isdigit()
 
 
-def _labelled_values(text: str) -> Iterable[tuple[int, int, str]]:
-    """(start, end, kind) of each label's value: from the label to the next label or the end."""
+def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]]:
+    """(start, end, kind) of each label's value: from the label to the next label or the end.
+
+    A label without its colon (``Age 92``, ``MRN 004829``) counts only when OCR read it with
+    confidence: in the garbage Tesseract reads from photo textures, words such as ``age`` or
+    ``fin`` turn up at random and would label the rest of the line."""
+    text = p.text
     found = [
-        (m.start(), m.end(), _LABELS[int(m.lastgroup[1:])][1]) for m in _LABEL_RE.finditer(text)
+        (m.start(), m.end(), _LABELS[int(m.lastgroup[1:])][1])
+        for m in _LABEL_RE.finditer(text)
+        if ":" in m.group(0)
+        or ";" in m.group(0)
+        or min(p.line.words[i].conf for i in _words_in(p, m.start(), m.end())) >= min_conf
     ]
     for k, (_, end, kind) in enumerate(found):
         stop = found[k + 1][0] if k + 1 < len(found) else len(text)

@@ -638,7 +638,10 @@ def _read_mosaic(
 
     try:
         data = pytesseract.image_to_data(
-            mosaic, lang=lang, config="--oem 1 --psm 6", output_type=pytesseract.Output.DICT
+            mosaic,
+            lang=lang,
+            config="--oem 1 --psm 6 -c tessedit_do_invert=0",
+            output_type=pytesseract.Output.DICT,
         )
     except pytesseract.TesseractNotFoundError as err:
         raise EnvironmentProblem(_MISSING) from err
