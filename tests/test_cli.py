@@ -102,6 +102,9 @@ def test_check_samples_report_shape_and_verdicts(tmp_path):
     assert by_name["astronaut.jpg"]["verdict"] == "redact"  # a portrait: the face is redacted
     assert by_name["visit.jpg"]["verdict"] == "redact"
     assert [r["kind"] for r in by_name["visit.jpg"]["regions"]].count("face") == 2
+    # photos without writing: OCR garbage from textures must not turn into PHI regions
+    for name in ("astronaut.jpg", "visit.jpg", "closeup.jpg", "coffee.png", "launch-gps.jpg"):
+        assert {r["kind"] for r in by_name[name]["regions"]} <= {"face"}, name
     band = by_name["wristband.jpg"]
     assert band["verdict"] == "redact"
     assert {"text", "barcode"} <= {r["kind"] for r in band["regions"]}

@@ -194,6 +194,7 @@ def test_a_label_word_in_texture_garbage_labels_nothing():
     # a label (it would mark the rest of the line as PHI and block a clean redacted copy)
     assert labels(line("Sew ae War age Sew a A", conf=25)) == set()
     assert labels(line("HARE fin ROR ees", conf=25)) == set()
+    assert labels(line("~@ !", conf=16)) == set()  # a lone @ is no email address
     # read confidently, or written with its colon, the same word is a label
     assert labels(line("Age 92")) == {"age"}
     assert labels(line("Age: 92", conf=40)) == {"age"}

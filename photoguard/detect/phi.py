@@ -117,7 +117,9 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx, re.IGNORECASE))
     for kind, rx in (
-        ("email", r"\S+ ?@ ?\S+"),  # OCR often puts a space on either side of the @
+        # an address as written, or with the space OCR often puts beside the @ (then its domain
+        # must look like one); a lone @ in texture garbage ("~@ !") is not an address
+        ("email", r"\S*\w@\w\S*|[\w.%+-]+ ?@ ?[\w-]+(?:[.,][\w-]+)+"),
         ("url", r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|edu|gov|io|us|info)(?:/\S*)?\b"),
         ("ssn", r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)"),
         ("phone", r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),
