@@ -27,6 +27,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import stat
 import struct
 import warnings
@@ -141,7 +142,12 @@ def load_image(
                 if fmt == "PNG" and _has_png_text(im):
                     meta = replace(meta, comment=True)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-            raise DecompressionBomb(f"{name}: {_first_line(err)}") from err
+            # PIL's own guard fired first (at open); say it in our terms, with our limit
+            declared = re.search(r"\((\d+) pixels\)", str(err))
+            what = f"{declared.group(1)} pixels" if declared else "too many pixels"
+            raise DecompressionBomb(
+                f"{name}: declares {what} (decompression-bomb guard, limit {max_pixels})"
+            ) from err
         except UserWarning as err:  # only "Invalid APNG" is made an error above
             raise UnreadableImage(f"{name}: invalid APNG animation chunks") from err
         except Image.UnidentifiedImageError as err:

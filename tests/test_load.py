@@ -228,6 +228,17 @@ def test_declared_size_over_the_limit_is_a_bomb_before_decoding(
         load_image(path, max_pixels=limit)
 
 
+def test_a_bomb_beyond_pils_own_guard_names_our_limit(tmp_path: Path) -> None:
+    """PIL refuses 40000x40000 at open, before our check: the reason still gives our limit."""
+    path = tmp_path / "huge.png"
+    path.write_bytes(png_declaring(40000, 40000))
+    with pytest.raises(errors.DecompressionBomb) as caught:
+        load_image(path, max_pixels=120_000_000)
+    assert str(caught.value) == (
+        "huge.png: declares 1600000000 pixels (decompression-bomb guard, limit 120000000)"
+    )
+
+
 def test_total_limit_stops_long_animations(zoo) -> None:
     _load(zoo, "animated.gif", max_total_pixels=3 * W * H)
     with pytest.raises(errors.DecompressionBomb, match="in total"):
