@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -199,3 +201,14 @@ def test_a_label_word_in_texture_garbage_labels_nothing():
     assert labels(line("Age 92")) == {"age"}
     assert labels(line("Age: 92", conf=40)) == {"age"}
     assert labels(line("FIN 7781234")) == {"mrn"}
+
+
+def test_an_unlabelled_name_needs_every_word_read_confidently():
+    def mixed(confs: list[float]) -> OcrLine:
+        ln = line("SMS, BAY wes 8 fo")
+        words = tuple(replace(w, conf=c) for w, c in zip(ln.words, confs, strict=True))
+        return OcrLine(words, ln.box)
+
+    # one confident word of a "LAST, FIRST" read from texture is not a name
+    assert labels(mixed([37, 65, 34, 14, 13])) == set()
+    assert "name" in labels(mixed([90, 90, 34, 14, 13]))

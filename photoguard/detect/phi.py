@@ -210,9 +210,11 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
     for i in _address_words(p):
         if kinds[i] in (None, "text", "mrn"):
             kinds[i] = "address"
-    for i in _name_words(p):
-        if p.line.words[i].conf >= rules.name_conf:
-            kinds[i] = kinds[i] if kinds[i] not in (None, "text") else "name"
+    for group in _name_words(p):
+        # every word of the name read confidently, not just one ("SMS, BAY" from a giraffe)
+        if min(p.line.words[i].conf for i in group) >= rules.name_conf:
+            for i in group:
+                kinds[i] = kinds[i] if kinds[i] not in (None, "text") else "name"
     for i in allowed:
         kinds[i] = "allowed"
     for start, end, kind in _labelled_values(p, rules.min_conf):
@@ -272,14 +274,15 @@ def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]
             yield end, stop, kind
 
 
-def _name_words(p: _Line) -> set[int]:
-    """Words that look like a person's name without a label."""
-    hits: set[int] = set()
+def _name_words(p: _Line) -> list[tuple[int, ...]]:
+    """Words that look like a person's name without a label, one group of word indices per
+    candidate name."""
+    groups: list[tuple[int, ...]] = []
     for rx in (_LAST_FIRST, _INITIAL):
         for m in rx.finditer(p.text):
             parts = re.findall(r"[A-Za-z'-]+", m.group(0))
             if not any(x.lower() in _NOT_NAME for x in parts if len(x) > 1):
-                hits.update(_words_in(p, m.start(), m.end()))
+                groups.append(tuple(_words_in(p, m.start(), m.end())))
     words = [re.sub(r"[^A-Za-z'-]", "", w.text) for w in p.line.words]
     alpha = [i for i, w in enumerate(words) if w]  # neighbours skip OCR debris such as "|"
     for k, i in enumerate(alpha):
@@ -288,12 +291,13 @@ def _name_words(p: _Line) -> set[int]:
             continue
         for j in (alpha[k - 1] if k else None, alpha[k + 1] if k + 1 < len(alpha) else None):
             if j is not None and _capitalised(words[j]):
-                hits.update((i, j))
+                groups.append((i, j))
     # DICOM-style overlays: "LAST FIRST [M]" -- up to three capitalised words before a sex marker
     for m in _SEX_MARKER.finditer(p.text):
         before = [i for i in _words_in(p, 0, m.start()) if _capitalised(words[i])][-3:]
-        hits.update(before)
-    return hits
+        if before:
+            groups.append(tuple(before))
+    return [g for g in groups if g]
 
 
 _SUFFIXES = (
