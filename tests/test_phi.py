@@ -212,3 +212,12 @@ def test_an_unlabelled_name_needs_every_word_read_confidently():
     # one confident word of a "LAST, FIRST" read from texture is not a name
     assert labels(mixed([37, 65, 34, 14, 13])) == set()
     assert "name" in labels(mixed([90, 90, 34, 14, 13]))
+
+
+def test_a_name_cut_at_a_word_gap_is_read_across_the_cut():
+    # large door-tag text: the region finder returned "Nguyen," and "Carlos" as two lines
+    first = line("Nguyen,", x=100, h=60)
+    second = line("Carlos", x=100 + 12 * 8 + 30, h=60)
+    assert labels(first, second) == {"name"}
+    # the same words on two rows are two lines, not one name
+    assert labels(line("Nguyen,", x=100, h=60), line("Carlos", y=200, x=100, h=60)) == set()

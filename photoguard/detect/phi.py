@@ -167,13 +167,81 @@ def classify(lines: Sequence[OcrLine], rules: PhiRules | None = None) -> list[De
         TEXT detections, one per run of words of one kind, ``label`` = PHI kind.
     """
     rules = rules or PhiRules()
-    prepared = [_prepare(line) for line in lines if line.words]
+    prepared = [_prepare(line) for line in _join_collinear([ln for ln in lines if ln.words])]
     kinds = [_kinds_of(p, rules) for p in prepared]
     _spread_labels_right(prepared, kinds)
     _fail_closed(prepared, kinds, rules)
     out: list[Detection] = []
     for p, ks in zip(prepared, kinds, strict=True):
         out.extend(_runs(p, ks))
+    return out
+
+
+def _join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
+    """Join lines that continue one another: the region finder may cut large text at a word gap
+    ("Nguyen," | "Carlos"), and a name or a labelled field must be read across the cut.
+
+    B continues A when, in the frame of A's last word (its rotated quad, so tilted text works),
+    B's first word starts at most 1.2 word heights after A's last word ends, at most half a
+    height off its axis (descenders shift a word's mid-line), at a similar size and direction.
+    Each line continues at most one other (the nearest)."""
+    import math
+
+    from photoguard.detect.text import OcrLine
+
+    def frame(word) -> tuple[tuple[float, float], tuple[float, float], float, float]:
+        """(start point, end point) on the word's mid-line, its height and direction (rad)."""
+        b = word.box
+        tl, tr, br, bl = (
+            word.quad
+            if len(word.quad) == 4
+            else ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
+        )
+        start = ((tl[0] + bl[0]) / 2, (tl[1] + bl[1]) / 2)
+        end = ((tr[0] + br[0]) / 2, (tr[1] + br[1]) / 2)
+        height = math.hypot(bl[0] - tl[0], bl[1] - tl[1])
+        return start, end, height, math.atan2(tr[1] - tl[1], tr[0] - tl[0])
+
+    nxt: dict[int, int] = {}
+    taken: set[int] = set()
+    for i, a in enumerate(lines):
+        _, end, ha, angle = frame(a.words[-1])
+        ux, uy = math.cos(angle), math.sin(angle)
+        best = None
+        for j, b in enumerate(lines):
+            if j == i or j in taken:
+                continue
+            start, _, hb, angle_b = frame(b.words[0])
+            h = min(ha, hb)
+            dx, dy = start[0] - end[0], start[1] - end[1]
+            along, across = dx * ux + dy * uy, abs(-dx * uy + dy * ux)
+            turn = abs((angle_b - angle + math.pi) % (2 * math.pi) - math.pi)
+            if (
+                -0.3 * h <= along <= 1.2 * h
+                and across <= 0.5 * h
+                and max(ha, hb) <= 1.6 * h
+                and turn <= math.radians(10)
+                and (best is None or along < best[0])
+            ):
+                best = (along, j)
+        if best is not None:
+            nxt[i] = best[1]
+            taken.add(best[1])
+    out, seen = [], set()
+    for i in range(len(lines)):
+        if i in taken or i in seen:
+            continue
+        words, box, k = list(lines[i].words), lines[i].box, i
+        seen.add(i)
+        while k in nxt and nxt[k] not in seen:
+            k = nxt[k]
+            seen.add(k)
+            words += lines[k].words
+            b = lines[k].box
+            box = Box(min(box.x0, b.x0), min(box.y0, b.y0), max(box.x1, b.x1), max(box.y1, b.y1))
+        out.append(OcrLine(tuple(words), box))
+    # lines in a cycle of continuations (not expected) are kept as they were
+    out += [lines[i] for i in range(len(lines)) if i not in seen]
     return out
 
 
