@@ -197,6 +197,8 @@ def test_a_label_word_in_texture_garbage_labels_nothing():
     assert labels(line("Sew ae War age Sew a A", conf=25)) == set()
     assert labels(line("HARE fin ROR ees", conf=25)) == set()
     assert labels(line("~@ !", conf=16)) == set()  # a lone @ is no email address
+    assert labels(line("RGO@E PF APF", conf=46)) == set()  # nor one without a dotted domain
+    assert labels(line("eee - Ms ee does", conf=47)) == set()  # an honorific before garbage
     # read confidently, or written with its colon, the same word is a label
     assert labels(line("Age 92")) == {"age"}
     assert labels(line("Age: 92", conf=40)) == {"age"}

@@ -117,9 +117,13 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (kind, re.compile(rx, re.IGNORECASE))
     for kind, rx in (
-        # an address as written, or with the space OCR often puts beside the @ (then its domain
-        # must look like one); a lone @ in texture garbage ("~@ !") is not an address
-        ("email", r"\S*\w@\w\S*|[\w.%+-]+ ?@ ?[\w-]+(?:[.,][\w-]+)+"),
+        # an address, perhaps cut short ("imes.moreau@mail"), or with the space OCR often puts
+        # beside the @ (then with a dotted domain); an @ in texture garbage ("~@ !", "RGO@E")
+        # is not one (a labelled "Email:" field still is)
+        (
+            "email",
+            r"[\w.%+-]{2,}@[A-Za-z][\w-]{2,}(?:[.,][\w-]+)*|[\w.%+-]+ ?@ ?[\w-]+(?:[.,][\w-]+)+",
+        ),
         ("url", r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|edu|gov|io|us|info)(?:/\S*)?\b"),
         ("ssn", r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)"),
         ("phone", r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),
@@ -134,7 +138,7 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("zip", r"\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?(?!\d)|(?<!\d)\d{5}-\d{4}(?!\d)"),
         ("address", r"p\.?\s*o\.?\s*box\s+\d+"),
         ("mrn", r"(?<![\w])[A-Z]{0,3}#?\d{6,}(?![\w])"),
-        ("name", r"\b(?:mr|mrs|ms|miss|mx)\.?\s+[A-Z][a-z'-]+"),
+        ("name", r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?-i:[A-Z][a-z'-]+)"),
     )
 )
 _LAST_FIRST = re.compile(
@@ -272,7 +276,10 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
         for m in rx.finditer(source):
             if kind == "date" and not _plausible_date(m.group(0)):
                 continue
-            for i in _words_in(p, m.start(), m.end()):
+            hit = _words_in(p, m.start(), m.end())
+            if kind == "name" and min(p.line.words[i].conf for i in hit) < rules.name_conf:
+                continue  # "Ms ee" read from texture: as unlabelled names, needs confidence
+            for i in hit:
                 if kinds[i] in (None, "text", "mrn"):
                     kinds[i] = kind
     for i in _address_words(p):
