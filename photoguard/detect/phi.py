@@ -181,6 +181,9 @@ def classify(lines: Sequence[OcrLine], rules: PhiRules | None = None) -> list[De
     return out
 
 
+_COS_10_DEG = 0.9848
+
+
 def _join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
     """Join lines that continue one another: the region finder may cut large text at a word gap
     ("Nguyen," | "Carlos"), and a name or a labelled field must be read across the cut.
@@ -189,42 +192,27 @@ def _join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
     B's first word starts at most 1.2 word heights after A's last word ends, at most half a
     height off its axis (descenders shift a word's mid-line), at a similar size and direction.
     Each line continues at most one other (the nearest)."""
-    import math
-
-    from photoguard.detect.text import OcrLine
-
-    def frame(word) -> tuple[tuple[float, float], tuple[float, float], float, float]:
-        """(start point, end point) on the word's mid-line, its height and direction (rad)."""
-        b = word.box
-        tl, tr, br, bl = (
-            word.quad
-            if len(word.quad) == 4
-            else ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
-        )
-        start = ((tl[0] + bl[0]) / 2, (tl[1] + bl[1]) / 2)
-        end = ((tr[0] + br[0]) / 2, (tr[1] + br[1]) / 2)
-        height = math.hypot(bl[0] - tl[0], bl[1] - tl[1])
-        return start, end, height, math.atan2(tr[1] - tl[1], tr[0] - tl[0])
+    from photoguard.detect.text import OcrLine, _union
 
     nxt: dict[int, int] = {}
     taken: set[int] = set()
     for i, a in enumerate(lines):
-        _, end, ha, angle = frame(a.words[-1])
-        ux, uy = math.cos(angle), math.sin(angle)
+        last = a.words[-1]
+        (ux, uy), ha, (ex, ey) = _direction(last), _height(last), _end_point(last)
         best = None
         for j, b in enumerate(lines):
             if j == i or j in taken:
                 continue
-            start, _, hb, angle_b = frame(b.words[0])
+            first = b.words[0]
+            (vx, vy), hb, (sx, sy) = _direction(first), _height(first), _start_point(first)
             h = min(ha, hb)
-            dx, dy = start[0] - end[0], start[1] - end[1]
-            along, across = dx * ux + dy * uy, abs(-dx * uy + dy * ux)
-            turn = abs((angle_b - angle + math.pi) % (2 * math.pi) - math.pi)
+            along = (sx - ex) * ux + (sy - ey) * uy
+            across = abs(-(sx - ex) * uy + (sy - ey) * ux)
             if (
                 -0.3 * h <= along <= 1.2 * h
                 and across <= 0.5 * h
                 and max(ha, hb) <= 1.6 * h
-                and turn <= math.radians(10)
+                and ux * vx + uy * vy >= _COS_10_DEG  # same direction within 10 degrees
                 and (best is None or along < best[0])
             ):
                 best = (along, j)
@@ -235,15 +223,15 @@ def _join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
     for i in range(len(lines)):
         if i in taken or i in seen:
             continue
-        words, box, k = list(lines[i].words), lines[i].box, i
-        seen.add(i)
-        while k in nxt and nxt[k] not in seen:
-            k = nxt[k]
-            seen.add(k)
-            words += lines[k].words
-            b = lines[k].box
-            box = Box(min(box.x0, b.x0), min(box.y0, b.y0), max(box.x1, b.x1), max(box.y1, b.y1))
-        out.append(OcrLine(tuple(words), box))
+        chain = [i]
+        while chain[-1] in nxt and nxt[chain[-1]] not in seen.union(chain):
+            chain.append(nxt[chain[-1]])
+        seen.update(chain)
+        if len(chain) == 1:
+            out.append(lines[i])
+            continue
+        words = tuple(w for k in chain for w in lines[k].words)
+        out.append(OcrLine(words, _union(lines[k].box for k in chain)))
     # lines in a cycle of continuations (not expected) are kept as they were
     out += [lines[i] for i in range(len(lines)) if i not in seen]
     return out
