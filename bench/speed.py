@@ -141,17 +141,21 @@ def measure_presidio(paths: list[Path]) -> list[float]:
 
 def measure_scale(counts=(10, 200)) -> list[str]:
     """Peak memory of `photoguard check` (default workers) over many photos: it must stay flat."""
-    rows = []
-    source = Image.open(CORPUS / "images" / "fnp__multiface.jpg").convert("RGB")
-    for count in counts:
-        folder = WORK / f"many-{count}"
-        folder.mkdir(parents=True, exist_ok=True)
-        for i in range(count):
-            target = folder / f"p{i:04d}.jpg"
-            if not target.exists():
-                source.save(target, quality=85)
-        rows.append(_cli_peak(folder, count, workers=os.cpu_count() or 1))  # the default
-    return rows
+    cores = os.cpu_count() or 1  # the default --workers
+    return [_cli_peak(_copies(WORK / f"many-{count}", count), count, cores) for count in counts]
+
+
+def _copies(folder: Path, count: int) -> Path:
+    """``folder`` holding ``count`` JPEG copies of a 1200x630 corpus group photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = None
+    for i in range(count):
+        target = folder / f"p{i:04d}.jpg"
+        if not target.exists():
+            if source is None:
+                source = Image.open(CORPUS / "images" / "fnp__multiface.jpg").convert("RGB")
+            source.save(target, quality=85)
+    return folder
 
 
 def _cli_peak(folder: Path, count: int, workers: int, label: str = "") -> str:
@@ -173,6 +177,8 @@ def _cli_peak(folder: Path, count: int, workers: int, label: str = "") -> str:
         peak_total, peak_one = max(peak_total, sum(sizes)), max([peak_one, *sizes])
         time.sleep(0.05)
     elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1):  # 0/1 are verdicts; anything else is a failed run
+        raise RuntimeError(f"photoguard check exited {proc.returncode} on {folder}")
     mb = 1024 * 1024
     return (
         f"| {label or count} | {workers} | {elapsed:.1f} | {elapsed / count:.3f} | "
@@ -207,13 +213,7 @@ def _tree_rss(root: int) -> list[int]:
 
 
 def measure_workers(count: int = 24) -> list[str]:
-    folder = WORK / f"many-{count}-w"
-    folder.mkdir(parents=True, exist_ok=True)
-    source = Image.open(CORPUS / "images" / "fnp__multiface.jpg").convert("RGB")
-    for i in range(count):
-        target = folder / f"p{i:04d}.jpg"
-        if not target.exists():
-            source.save(target, quality=85)
+    folder = _copies(WORK / f"many-{count}-w", count)
     return [_cli_peak(folder, count, w) for w in sorted({1, 2, os.cpu_count() or 1})]
 
 
