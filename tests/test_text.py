@@ -146,3 +146,34 @@ def test_line_at_the_edge_of_a_band_on_a_textured_background(seed, angle):
     got = words(read_text(scene.image))
     assert "DOE" in got and "JANE" in got
     assert "00482913" in got
+
+
+def test_overlap_shortcut_agrees_with_the_exact_intersection():
+    import cv2
+
+    from photoguard.detect.text import _overlap, _Region
+
+    rng = np.random.default_rng(7)
+    touching = 0
+    for _ in range(400):
+        a, b = (
+            _Region(
+                *rng.uniform(0, 200, 2),
+                *sorted(rng.uniform(5, 120, 2))[::-1],
+                rng.uniform(-90, 90),
+                10.0,
+            )
+            for _ in range(2)
+        )
+        kind, pts = cv2.rotatedRectangleIntersection(
+            ((a.cx, a.cy), (a.length, a.thickness), a.angle),
+            ((b.cx, b.cy), (b.length, b.thickness), b.angle),
+        )
+        exact = (
+            0.0
+            if kind == cv2.INTERSECT_NONE or pts is None or len(pts) < 3
+            else float(cv2.contourArea(cv2.convexHull(pts)))
+        )
+        touching += exact > 0
+        assert _overlap(a, b) == pytest.approx(exact)
+    assert 50 < touching < 350  # both the shortcut and the exact path were exercised
