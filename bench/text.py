@@ -74,7 +74,7 @@ def coverage(polygon, boxes, shape) -> float:
     return float((poly & cover).sum()) / total if total else 0.0
 
 
-def photoguard(rules: PhiRules, code_patterns):
+def photoguard_stages(rules: PhiRules, code_patterns):
     """photoguard's text and barcode stages: (text regions, code regions) it would redact."""
 
     def run(image: np.ndarray) -> tuple[list, list]:
@@ -93,7 +93,7 @@ def photoguard(rules: PhiRules, code_patterns):
     return run
 
 
-def presidio(engine: peers.Presidio):
+def presidio_stages(engine: peers.Presidio):
     """presidio-image-redactor: text boxes only (it reads no barcodes)."""
     return lambda image: (engine.boxes(image), [])
 
@@ -234,12 +234,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-text.md")
     args = ap.parse_args(argv)
     corpus = not args.no_corpus and CORPUS.exists()
-    ours = {"dev set": run_devset(args.seed, args.count, photoguard(DEV_RULES, DEV_CODES))}
+    ours = {"dev set": run_devset(args.seed, args.count, photoguard_stages(DEV_RULES, DEV_CODES))}
     if corpus:
-        ours["corpus"] = run_corpus(photoguard(PhiRules(), ()))
+        ours["corpus"] = run_corpus(photoguard_stages(PhiRules(), ()))
     theirs: dict[str, Tally] = {}
     if not args.no_peers and peers.presidio_available():
-        engine = presidio(peers.Presidio())
+        engine = presidio_stages(peers.Presidio())
         theirs["dev set"] = run_devset(args.seed, args.count, engine)
         if corpus:
             theirs["corpus"] = run_corpus(engine)
