@@ -4,8 +4,10 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV := .venv
 PY := $(VENV)/bin/python
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+# uv from PATH, else a private copy in .tools/ (pip --target: no change to a system Python,
+# which Debian marks externally managed)
+UV := $(shell command -v uv 2>/dev/null || echo ".tools/bin/uv")
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core python3-pip
 
 .PHONY: help setup system-deps demo test bench lint clean
 
@@ -30,7 +32,8 @@ system-deps:
 	fi
 
 $(VENV)/.installed: pyproject.toml uv.lock
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv>=0.5"
+	@command -v uv >/dev/null 2>&1 || [ -x .tools/bin/uv ] || \
+	  python3 -m pip install --quiet --target .tools "uv>=0.5"
 	$(UV) sync --frozen --python python3
 	@touch $@
 
@@ -64,4 +67,4 @@ lint: setup
 	$(VENV)/bin/ruff format --check photoguard tests bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache out
+	rm -rf $(VENV) .tools .pytest_cache out
