@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -218,15 +217,6 @@ def decode(
     return boxes.astype(np.float64).reshape(-1, 4), heat[rows, cols].astype(np.float64)
 
 
-def _threads() -> int:
-    # Leave the machine usable: at most 4 intra-op threads, fewer on small machines.
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(4, cores))
-
-
 @cache
 def load_model() -> CenterFaceModel:
     """Load CenterFace once per process.
@@ -235,22 +225,8 @@ def load_model() -> CenterFaceModel:
         EnvironmentProblem: onnxruntime or the model file is missing.
         DetectorError: the model file could not be parsed.
     """
-    try:
-        import onnxruntime as ort
-    except ImportError as err:
-        raise EnvironmentProblem("onnxruntime is not installed (uv sync)") from err
+    from photoguard.detect.runtime import session as onnx_session
+
     data = model_path().read_bytes()
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = _threads()
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    # Idle worker threads would otherwise spin on a shared machine and slow everything else.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # the export's harmless warnings would flood stderr
-    try:
-        session = ort.InferenceSession(
-            _dynamic_model_bytes(data), options, providers=["CPUExecutionProvider"]
-        )
-    except Exception as err:  # onnxruntime raises its own untyped errors
-        raise DetectorError(f"CenterFace model could not be loaded: {type(err).__name__}") from err
+    session = onnx_session(_dynamic_model_bytes(data), "CenterFace")
     return CenterFaceModel(session, f"centerface-{hashlib.sha256(data).hexdigest()[:12]}")
