@@ -268,8 +268,7 @@ def _matches(pred: Box, label: Box) -> bool:
     return pred.iou(label) >= 0.3 or pred.intersection(label) >= 0.6 * label.area
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"dev corpus not found at {CORPUS}")
-def test_recall_on_corpus_photos() -> None:
+def test_recall_on_corpus_photos(corpus) -> None:
     from PIL import Image, ImageOps
 
     records = {

@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from conftest import unavailable
 from consent_support import CATALOG, EILEEN, TODAY, request
 
 from photoguard.consent import migrations
@@ -47,10 +48,10 @@ def _as_server_user(cmd: list[str]) -> list[str]:
 def _start_server(base: Path) -> tuple[str, list[str]]:
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins:
-        pytest.skip("no PostgreSQL: set PHOTOGUARD_TEST_PG_URL or apt-get install postgresql")
+        unavailable("no PostgreSQL: set PHOTOGUARD_TEST_PG_URL or apt-get install postgresql")
     bindir = Path(bins[-1]).parent
     if os.geteuid() == 0 and (shutil.which("runuser") is None or _no_user("postgres")):
-        pytest.skip("running as root without a 'postgres' user to run the test server")
+        unavailable("running as root without a 'postgres' user to run the test server")
     data, sock = base / "data", base / "sock"
     sock.mkdir()
     if os.geteuid() == 0:
@@ -63,14 +64,14 @@ def _start_server(base: Path) -> tuple[str, list[str]]:
         "--no-sync", "-E", "UTF8",
     ]), **quiet)  # fmt: skip
     if init.returncode != 0:
-        pytest.skip(f"initdb failed: {init.stderr.strip()[-300:]}")
+        unavailable(f"initdb failed: {init.stderr.strip()[-300:]}")
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off"
     start = subprocess.run(_as_server_user([
         str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(base / "log"), "-w",
         "start",
     ]), **quiet)  # fmt: skip
     if start.returncode != 0:
-        pytest.skip(f"pg_ctl start failed: {start.stderr.strip()[-300:]}")
+        unavailable(f"pg_ctl start failed: {start.stderr.strip()[-300:]}")
     stop = _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"])
     return f"postgresql://photoguard@127.0.0.1:{port}/postgres", stop
 

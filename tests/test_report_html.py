@@ -11,7 +11,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import run_cli, unavailable
 from PIL import Image
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -66,8 +66,9 @@ def test_previews_hide_the_faces_they_mark(sheet):
         assert np.abs(a - b).mean() > 12, "a redacted face must not look like the original"
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
 def test_rendered_in_chromium(sheet, tmp_path):
+    if CHROMIUM is None:
+        unavailable("chromium is not installed (.ci/run installs it)")
     data, page = sheet
     dom = subprocess.run(
         [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
