@@ -183,10 +183,10 @@ def enlarge(sample: Sample, size: tuple[int, int] = LARGE_SIZE) -> Sample:
 
 def photoguard_method(name: str) -> Method:
     """A registered detector, or ``a+b``: registered detectors run together and merged."""
-    from photoguard.detect import base
+    from photoguard.detect import registry
     from photoguard.detect.faces import CombinedFaceDetector
 
-    detector = CombinedFaceDetector(name, name.split("+")) if "+" in name else base.get(name)
+    detector = CombinedFaceDetector(name, name.split("+")) if "+" in name else registry.get(name)
     return lambda rgb: [d.box for d in detector.detect(rgb)]
 
 

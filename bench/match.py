@@ -37,7 +37,7 @@ def covers(det, label) -> bool:
 
 def encode_corpus(corpus: Path):
     """(identity or None, role, file, encoding or None) for every labelled face."""
-    from photoguard.detect import base
+    from photoguard.detect import registry
     from photoguard.detect.faces import DEFAULT_FACE_DETECTORS, encode_faces, merge_faces
     from photoguard.load import load_image
     from photoguard.types import Box
@@ -50,7 +50,7 @@ def encode_corpus(corpus: Path):
         image = load_image(corpus / record["file"])
         frame = image.frames[0]
         detections = merge_faces(
-            [d for n in DEFAULT_FACE_DETECTORS for d in base.get(n).detect(frame)]
+            [d for n in DEFAULT_FACE_DETECTORS for d in registry.get(n).detect(frame)]
         )
         for box, identity in zip(record["faces"], record["face_identities"], strict=True):
             label = Box(*box)

@@ -23,10 +23,10 @@ def _tesseract() -> str:
 
 
 def _faces() -> str:
-    from photoguard.detect import base
+    from photoguard.detect import registry
     from photoguard.detect.faces import DEFAULT_FACE_DETECTORS
 
-    return ", ".join(f"{n} {base.get(n).version}" for n in DEFAULT_FACE_DETECTORS)
+    return ", ".join(f"{n} {registry.get(n).version}" for n in DEFAULT_FACE_DETECTORS)
 
 
 def _encoder() -> str:

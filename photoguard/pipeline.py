@@ -117,10 +117,10 @@ def preflight(settings: Settings) -> None:
         EnvironmentProblem: Tesseract or a model is missing.
         ConfigError: a detector name is unknown.
     """
-    from photoguard.detect import base
+    from photoguard.detect import registry
 
     for name in settings.policy.face_detectors:
-        base.get(name)
+        registry.get(name)
     if settings.policy.text:
         from photoguard.detect.text import tesseract_version
 
@@ -255,13 +255,13 @@ def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list
 
 
 def _faces(frame, ctx: CheckContext) -> tuple[list[FaceFinding], str]:
-    from photoguard.detect import base
+    from photoguard.detect import registry
     from photoguard.detect.faces import merge_faces
 
     detections: list[Detection] = []
     versions = []
     for name in ctx.settings.policy.face_detectors:
-        detector = base.get(name)
+        detector = registry.get(name)
         detections += detector.detect(frame)
         versions.append(f"{detector.name}@{detector.version}")
     merged = merge_faces(detections)
@@ -407,21 +407,46 @@ def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator[Photo
     from collections import deque
 
     pool = cf.ProcessPoolExecutor(
-        max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_worker_init
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(_threads_per_worker(workers), ctx),
     )
     pending: deque = deque()
     with pool:
         for item in items:
-            pending.append(pool.submit(fn, item, ctx))
+            # The context (settings, the registry snapshot) went to each worker once, at start.
+            pending.append(pool.submit(_in_worker, fn, item))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
 
 
-def _worker_init() -> None:
-    # One thread per worker process: the processes are the parallelism.
-    os.environ["PHOTOGUARD_THREADS"] = "1"
+def _threads_per_worker(workers: int) -> int:
+    """Model threads per worker: the cores shared out, so workers x threads = cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+_WORKER_CTX: CheckContext | None = None
+"""The run's context in a worker process, set once by _worker_init."""
+
+
+def _worker_init(threads: int, ctx: CheckContext) -> None:
+    global _WORKER_CTX
+    # Read by photoguard.detect.runtime when a worker builds its onnxruntime sessions.
+    os.environ["PHOTOGUARD_THREADS"] = str(threads)
+    _WORKER_CTX = ctx
+
+
+def _in_worker(fn, item) -> PhotoResult:
+    if _WORKER_CTX is None:
+        raise RuntimeError("worker process was not initialised")
+    return fn(item, _WORKER_CTX)
 
 
 def _sha256_or_none(path: Path) -> str | None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from photoguard.detect import base
+from photoguard.detect import registry
 from photoguard.detect.faces import (
     COARSE_SIDE,
     DEFAULT_FACE_DETECTORS,
@@ -56,7 +56,7 @@ def face(x0: int, y0: int, x1: int, y1: int, score: float, **kw: object) -> Dete
 
 
 def test_detectors_are_registered_by_name() -> None:
-    names = base.names()
+    names = registry.names()
     for name in ("centerface", "centerface-pyramid", "hog", "faces", *DEFAULT_FACE_DETECTORS):
         assert name in names
 
@@ -76,7 +76,7 @@ def test_importing_faces_loads_no_heavy_library() -> None:
 
 @pytest.mark.parametrize("name", ["faces", "centerface", "centerface-pyramid"])
 def test_centerface_finds_the_astronaut(name: str) -> None:
-    detector = base.get(name)
+    detector = registry.get(name)
     found = detector.detect(skimage.data.astronaut())
     assert len(found) == 1
     (det,) = found
@@ -87,7 +87,7 @@ def test_centerface_finds_the_astronaut(name: str) -> None:
 
 
 def test_hog_finds_the_astronaut_in_dlib_convention() -> None:
-    detector = base.get("hog")
+    detector = registry.get("hog")
     found = detector.detect(skimage.data.astronaut())
     assert any(near(d.box, ASTRONAUT_HOG) for d in found)
     assert all(0.0 <= d.score <= 1.0 and d.detector == "hog" for d in found)
@@ -96,28 +96,28 @@ def test_hog_finds_the_astronaut_in_dlib_convention() -> None:
 def test_hog_leaves_pil_truncated_flag_alone() -> None:
     from PIL import ImageFile
 
-    base.get("hog")
+    registry.get("hog")
     assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # face_recognition sets it at import
 
 
 def test_cameraman_face_is_found() -> None:
-    found = base.get("faces").detect(rgb(skimage.data.camera()))
+    found = registry.get("faces").detect(rgb(skimage.data.camera()))
     assert len(found) == 1
     assert near(found[0].box, Box(198, 116, 258, 196))
 
 
 @pytest.mark.parametrize("name", ["coffee", "chelsea", "rocket", "coins", "hubble_deep_field"])
 def test_faceless_photos_give_no_faces(name: str) -> None:
-    assert base.get("faces").detect(rgb(getattr(skimage.data, name)())) == []
+    assert registry.get("faces").detect(rgb(getattr(skimage.data, name)())) == []
 
 
 def test_boxes_are_clamped_to_the_frame() -> None:
     cut = np.ascontiguousarray(skimage.data.astronaut()[40:, 215:])  # face cut by the left edge
     h, w = cut.shape[:2]
     for name in ("faces", "hog"):
-        for det in base.get(name).detect(cut):
+        for det in registry.get(name).detect(cut):
             assert 0 <= det.box.x0 < det.box.x1 <= w and 0 <= det.box.y0 < det.box.y1 <= h
-    assert base.get("faces").detect(cut), "a half face must still be found"
+    assert registry.get("faces").detect(cut), "a half face must still be found"
 
 
 def test_small_face_in_a_large_photo_is_found_in_original_pixels() -> None:
@@ -136,19 +136,19 @@ def test_small_face_in_a_large_photo_is_found_in_original_pixels() -> None:
         x + round((ASTRONAUT_CENTERFACE.x1 - 150) * k),
         y + round((ASTRONAUT_CENTERFACE.y1 - 30) * k),
     )
-    found = base.get("faces").detect(canvas)
+    found = registry.get("faces").detect(canvas)
     assert [d for d in found if near(d.box, want, tol=6)], found
     assert len(found) == 1
 
 
 def test_detect_rejects_arrays_that_are_not_rgb_uint8() -> None:
-    detector = base.get("faces")
+    detector = registry.get("faces")
     with pytest.raises(DetectorError):
         detector.detect(np.zeros((64, 64), dtype=np.uint8))
     with pytest.raises(DetectorError):
         detector.detect(np.zeros((64, 64, 3), dtype=np.float32))
     with pytest.raises(DetectorError):
-        base.get("hog").detect(np.zeros((0, 64, 3), dtype=np.uint8))
+        registry.get("hog").detect(np.zeros((0, 64, 3), dtype=np.uint8))
 
 
 # -- merging (pure) ------------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_recall_on_corpus_photos(corpus) -> None:
         rec = records[name]
         with Image.open(CORPUS / name) as im:
             image = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-        preds = [d.box for d in base.get("faces").detect(image)]
+        preds = [d.box for d in registry.get("faces").detect(image)]
         truth = [Box(*f) for f in rec["faces"] if f[3] - f[1] >= MIN_FACE]
         labels += len(truth)
         hits += sum(any(_matches(p, g) for p in preds) for g in truth)

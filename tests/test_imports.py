@@ -101,3 +101,11 @@ def test_stages_never_import_the_cli_or_each_other_upwards():
                 if isinstance(n, ast.ImportFrom) and n.module
             }
             assert not mods & {"sqlmodel", "sqlalchemy"}, f"{rel}: only consent/ uses the ORM"
+
+
+def test_detector_base_imports_no_adapter():
+    """base.py holds the protocol and the factory table; adapters import it, never the reverse."""
+    imports = _imports(PACKAGE / "detect" / "base.py")
+    adapters = ("photoguard.detect.faces", "photoguard.detect.text", "photoguard.detect.barcodes")
+    assert not any(i.startswith(adapters) for i in imports), imports
+    assert not any(i.startswith("photoguard.detect.registry") for i in imports), imports

@@ -1,4 +1,9 @@
-"""The detector protocol and the registry of detectors by name."""
+"""The detector protocol and the table of detector factories by name.
+
+Adapters (``faces``, ``text``, ``barcodes``) import this module to register their factories;
+this module imports none of them (no import cycle). ``photoguard.detect.registry`` is where
+callers look detectors up by name: it imports the built-in adapters first.
+"""
 
 from __future__ import annotations
 
@@ -44,21 +49,17 @@ def register(name: str) -> Callable[[DetectorFactory], DetectorFactory]:
     return wrap
 
 
-def _load_builtin_adapters() -> None:
-    # Importing the adapter modules registers their factories; the modules import their heavy
-    # libraries lazily, inside the factories.
-    from photoguard.detect import barcodes, faces, text  # noqa: F401
-
-
-def names() -> list[str]:
-    """All registered detector names."""
-    _load_builtin_adapters()
+def registered() -> list[str]:
+    """Names registered so far (adapters not yet imported are not among them)."""
     return sorted(_FACTORIES)
 
 
-def get(name: str) -> Detector:
-    """The detector called ``name``, built once per process and cached."""
-    _load_builtin_adapters()
+def build(name: str) -> Detector:
+    """The registered detector called ``name``, built once per process and cached.
+
+    Raises:
+        ConfigError: nothing is registered under ``name``.
+    """
     if name not in _FACTORIES:
         known = ", ".join(sorted(_FACTORIES))
         raise ConfigError(f"unknown detector {name!r} (known: {known})")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from photoguard.detect.base import get, register
+from photoguard.detect.base import build, register
 from photoguard.detect.dlib_faces import HogDetector, check_rgb, encode_faces, to_dlib_box
 from photoguard.types import Box, Detection, RegionKind
 
@@ -272,7 +272,7 @@ class CombinedFaceDetector:
 
     def __init__(self, name: str, names: Sequence[str]) -> None:
         self.name = name
-        self._detectors = [get(n) for n in names]
+        self._detectors = [build(n) for n in names]  # members are registered in this module
         self.version = "+".join(f"{d.name}:{d.version}" for d in self._detectors)
 
     def detect(self, image: np.ndarray) -> list[Detection]:
