@@ -64,8 +64,8 @@ def encode_corpus(corpus: Path):
 
 
 def evaluate(faces, threshold: float, margin: float, near_miss: float):
-    from photoguard.match import Enrolled, MatchRules, match_faces
-    from photoguard.types import MatchStatus
+    from photoguard.match import MatchRules, match_faces
+    from photoguard.types import EnrolledPerson, MatchStatus
 
     rules = MatchRules(
         threshold=threshold, threshold_minor=threshold, margin=margin, near_miss=near_miss
@@ -75,7 +75,7 @@ def evaluate(faces, threshold: float, margin: float, near_miss: float):
         if role == "enroll" and identity and enc is not None:
             gallery[identity].append(enc)
     people = {
-        i: Enrolled(i, np.stack(e), False, MatchStatus.CONSENTED, f"AUTH-{i}")
+        i: EnrolledPerson(i, np.stack(e), False, MatchStatus.CONSENTED, f"AUTH-{i}")
         for i, e in gallery.items()
     }
     genuine = [(i, e) for i, r, _f, e in faces if r != "enroll" and i in people]

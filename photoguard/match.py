@@ -13,23 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photoguard.types import FaceMatch, MatchStatus
-
-
-@dataclass(frozen=True, eq=False)
-class Enrolled:
-    """One enrolled person: templates plus what their authorizations say for this check.
-
-    ``status`` is CONSENTED (with ``authorization``), EXPIRED, REVOKED or OUT_OF_SCOPE, derived
-    by the registry for the channel, purpose and date of the check.
-    """
-
-    person: str
-    encodings: np.ndarray
-    """Shape (n, 128)."""
-    minor: bool
-    status: MatchStatus
-    authorization: str | None = None
+from photoguard.types import EnrolledPerson, FaceMatch, MatchStatus
 
 
 @dataclass(frozen=True)
@@ -42,7 +26,7 @@ class MatchRules:
 
 
 def match_faces(
-    encodings: Sequence[np.ndarray | None], enrolled: Sequence[Enrolled], rules: MatchRules
+    encodings: Sequence[np.ndarray | None], enrolled: Sequence[EnrolledPerson], rules: MatchRules
 ) -> list[FaceMatch]:
     """Match each face encoding against the enrolled people.
 
@@ -57,7 +41,7 @@ def match_faces(
     return [_match_one(e, enrolled, rules) for e in encodings]
 
 
-def _match_one(encoding, enrolled: Sequence[Enrolled], rules: MatchRules) -> FaceMatch:
+def _match_one(encoding, enrolled: Sequence[EnrolledPerson], rules: MatchRules) -> FaceMatch:
     if encoding is None:
         return FaceMatch(MatchStatus.UNENCODABLE)
     if not enrolled:

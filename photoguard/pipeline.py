@@ -20,6 +20,7 @@ from photoguard.types import (
     Action,
     Detection,
     DetectorRun,
+    EnrolledPerson,
     FaceFinding,
     FaceMatch,
     Findings,
@@ -38,8 +39,8 @@ class CheckContext:
     """What a run shares across files. Plain data, so that worker processes can receive it."""
 
     settings: Settings
-    enrolled: tuple | None = None
-    """Enrolled people (photoguard.match.Enrolled) for this channel/date; None: no registry."""
+    enrolled: tuple[EnrolledPerson, ...] | None = None
+    """Enrolled people for this channel/date (the registry's view); None: no registry."""
     deny_names: tuple[str, ...] = ()
     exclude: tuple[Path, ...] = ()
     thumbnails: bool = False

@@ -185,6 +185,24 @@ class MatchStatus(StrEnum):
     """No registry was consulted: every face counts as unconsented."""
 
 
+@dataclass(frozen=True, eq=False)
+class EnrolledPerson:
+    """One enrolled person as the matcher sees them for one channel, purpose and date.
+
+    Built by the consent registry (``templates_for_matching``), read by ``match`` and by
+    ``outputs.run_key``. ``status`` is CONSENTED (with ``authorization``), REVOKED, EXPIRED or
+    OUT_OF_SCOPE (no authorization for this channel and purpose, or none in effect yet);
+    ``authorization`` names the one that decided it, if any.
+    """
+
+    person: str
+    encodings: np.ndarray
+    """Shape (n, 128), float64."""
+    minor: bool
+    status: MatchStatus
+    authorization: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class FaceMatch:
     """Who a face is, as far as consent goes; never carries the encoding."""

@@ -109,3 +109,36 @@ def test_detector_base_imports_no_adapter():
     adapters = ("photoguard.detect.faces", "photoguard.detect.text", "photoguard.detect.barcodes")
     assert not any(i.startswith(adapters) for i in imports), imports
     assert not any(i.startswith("photoguard.detect.registry") for i in imports), imports
+
+
+def _consent_graph() -> dict[str, set[str]]:
+    """Module -> the photoguard.consent modules it imports (TYPE_CHECKING and lazy ones too)."""
+    graph: dict[str, set[str]] = {}
+    for path in (PACKAGE / "consent").glob("*.py"):
+        name = f"photoguard.consent.{path.stem}"
+        found = set()
+        for imported in _imports(path):
+            if imported.startswith("photoguard.consent."):
+                parts = imported.split(".")
+                found.add(".".join(parts[:3]))
+        graph[name] = {m for m in found if (PACKAGE / "consent" / f"{m.split('.')[2]}.py").exists()}
+        graph[name].discard(name)
+    return graph
+
+
+def test_consent_package_has_no_import_cycle():
+    graph = _consent_graph()
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph.get(node, ())):
+            assert state.get(nxt) != 1, "import cycle: " + " -> ".join([*trail, node, nxt])
+            if nxt not in state:
+                visit(nxt, [*trail, node])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [])
+    assert "photoguard.consent.registry" not in graph["photoguard.consent.audit"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from photoguard.match import Enrolled, MatchRules, match_faces
-from photoguard.types import MatchStatus
+from photoguard.match import MatchRules, match_faces
+from photoguard.types import EnrolledPerson, MatchStatus
 
 RULES = MatchRules(threshold=0.5, threshold_minor=0.4, margin=0.08, near_miss=0.04)
 
@@ -17,7 +17,7 @@ def enc(x: float, y: float = 0.0) -> np.ndarray:
 
 
 def person(name, *points, minor=False, status=MatchStatus.CONSENTED, auth="AUTH-1"):
-    return Enrolled(
+    return EnrolledPerson(
         name, np.stack(points), minor, status, auth if status is MatchStatus.CONSENTED else None
     )
 

@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from photoguard.consent import chain, migrations
+from photoguard.consent import chain, db, migrations, rows
 from photoguard.consent.chain import ChainReport, Entry
 from photoguard.consent.models import AuditRow
+from photoguard.consent.records import AUTH_PREFIX, format_id
 
 if TYPE_CHECKING:
+    from photoguard.consent.db import Transactional
     from photoguard.consent.records import Authorization
-    from photoguard.consent.registry import ConsentRegistry
     from photoguard.settings import Settings
     from photoguard.types import PhotoResult
 
@@ -123,7 +124,6 @@ def record_run(settings: Settings, command: str, results: Sequence[PhotoResult])
         RegistryError: the registry cannot be opened or written.
     """
     from photoguard import __version__
-    from photoguard.consent.registry import ConsentRegistry
 
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}")
@@ -138,8 +138,9 @@ def record_run(settings: Settings, command: str, results: Sequence[PhotoResult])
         "verdicts": _count(r.verdict.value for r in results),
     }  # fmt: skip
     items = [("run", run), *(("file", _file_payload(run_id, command, r)) for r in results)]
-    with ConsentRegistry.from_settings(settings) as registry, registry._session() as session:
-        append(session, items)
+    # Writing a run creates the registry when there is none yet (the default location).
+    with db.Database(db.normalize_url(settings.db_url)) as database, database.transaction() as s:
+        append(s, items)
     return run_id
 
 
@@ -160,30 +161,30 @@ def _file_payload(run_id: str, command: str, r: PhotoResult) -> dict[str, Any]:
 # -- reading --------------------------------------------------------------------------------
 
 
-def verify(registry: ConsentRegistry, anchor: tuple[int, str] | None = None) -> ChainReport:
+def verify(registry: Transactional, anchor: tuple[int, str] | None = None) -> ChainReport:
     """Walk the whole chain and report its head or the first broken link.
 
     Args:
         anchor: A seq and hash recorded earlier that must still be in the chain (catches
             entries cut off the end, which links alone cannot show).
     """
-    with registry._session() as session:
+    with registry.transaction() as session:
         return chain.walk(_entries(session), anchor)
 
 
-def export(registry: ConsentRegistry, since: date | None = None) -> list[dict[str, Any]]:
+def export(registry: Transactional, since: date | None = None) -> list[dict[str, Any]]:
     """Every entry from ``since`` (a UTC date, inclusive) on, as JSON-ready dicts in seq order.
 
     ``payload`` is the parsed object; ``chain.canonical(payload)`` gives back the hashed text.
     """
-    with registry._session() as session:
+    with registry.transaction() as session:
         query = select(AuditRow).order_by(AuditRow.seq)
         if since is not None:
             query = query.where(AuditRow.at >= since.isoformat())
         return [_exported(_entry(row)) for row in session.exec(query)]
 
 
-def takedown(registry: ConsentRegistry, auth_id: str) -> list[PublishedOutput]:
+def takedown(registry: Transactional, auth_id: str) -> list[PublishedOutput]:
     """Every published output (a ``redact`` copy) that kept a face under ``auth_id``.
 
     One item per output file and content (the latest run that wrote or confirmed it), sorted by
@@ -192,17 +193,17 @@ def takedown(registry: ConsentRegistry, auth_id: str) -> list[PublishedOutput]:
     Raises:
         NotFound: no such authorization.
     """
-    auth = registry.get(auth_id)
-    with registry._session() as session:
-        rows = session.exec(
+    with registry.transaction() as session:
+        auth = format_id(AUTH_PREFIX, rows.auth_row(session, auth_id).id or 0)
+        entries = session.exec(
             select(AuditRow)
-            .where(AuditRow.kind == "file", AuditRow.payload.like(f'%"{auth.id}"%'))
+            .where(AuditRow.kind == "file", AuditRow.payload.like(f'%"{auth}"%'))
             .order_by(AuditRow.seq)
         ).all()
     found: dict[tuple[str, str | None], PublishedOutput] = {}
-    for row in rows:
+    for row in entries:
         data = _entry(row).data()
-        if data.get("output") and auth.id in data.get("authorizations", ()):
+        if data.get("output") and auth in data.get("authorizations", ()):
             key = (data["output"], data.get("output_sha256"))
             found[key] = PublishedOutput(
                 output=data["output"], output_sha256=data.get("output_sha256"),

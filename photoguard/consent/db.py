@@ -9,13 +9,18 @@ for the lock instead of failing with "database is locked" when a read turns into
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlmodel import Session
 
-from photoguard.consent.errors import InvalidRequest
+from photoguard.consent import migrations
+from photoguard.consent.errors import InvalidRequest, RegistryError
 
 BUSY_TIMEOUT_S = 30
 
@@ -89,3 +94,88 @@ def create(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+engine_for = create
+
+
+class Transactional(Protocol):
+    """Anything that opens registry transactions: a ``Database`` or a ``ConsentRegistry``."""
+
+    def transaction(self, snapshot: bool = False) -> AbstractContextManager[Session]: ...
+
+
+class Database:
+    """An opened, migrated registry database: an engine and its transactions.
+
+    Args:
+        url: A normalized URL (``normalize_url``).
+        create: Create the database when it does not exist yet (writing commands). When False
+            (every read-only command), a missing SQLite file or a PostgreSQL database without
+            the registry's tables is an error, and nothing is created.
+
+    Raises:
+        RegistryError: no registry there (``create=False``), or it cannot be opened or migrated.
+    """
+
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self.url = url
+        path = sqlite_file(url)
+        if not create and path is not None and not path.is_file():
+            raise RegistryError(f"no consent registry at {path}")
+        try:
+            self.engine = engine_for(url)
+        except OSError as exc:
+            raise RegistryError(f"cannot create the consent registry: {exc.strerror}") from None
+        try:
+            with self.engine.begin() as conn:
+                if not create and migrations.current_version(conn) == 0:
+                    raise RegistryError("no consent registry in that database (no tables yet)")
+                self.schema_version = migrations.migrate(conn)
+        except SQLAlchemyError as exc:
+            self.engine.dispose()
+            raise RegistryError(f"cannot open the consent registry: {brief(exc)}") from None
+        except RegistryError:
+            self.engine.dispose()
+            raise
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self, snapshot: bool = False) -> Iterator[Session]:
+        """One transaction: committed on success, rolled back on any error.
+
+        Args:
+            snapshot: Every statement sees the same state (PostgreSQL ``REPEATABLE READ``;
+                SQLite transactions already hold the write lock from their start).
+
+        Raises:
+            RegistryError: any database error (one line, no SQL, no parameters).
+        """
+        try:
+            with Session(self.engine, expire_on_commit=False) as session, session.begin():
+                if snapshot and self.dialect == "postgresql":
+                    session.connection().execute(
+                        text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    )
+                yield session
+        except SQLAlchemyError as exc:
+            # Never the statement or its parameters: they may hold names.
+            raise RegistryError(f"registry database error: {brief(exc)}") from None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def brief(exc: Exception) -> str:
+    """The first line of a database error, without SQL or parameters (they may hold names)."""
+    orig = getattr(exc, "orig", None)
+    return str(orig or exc).splitlines()[0][:200]

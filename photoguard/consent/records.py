@@ -13,12 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from photoguard.types import MatchStatus
-
-if TYPE_CHECKING:
-    import numpy as np
 
 ADULT_AGE = 18
 AUTH_PREFIX = "AUTH-"
@@ -136,23 +132,6 @@ class Template:
     source_sha256: str
     enrolled_on: date
     purge_on: date
-
-
-@dataclass(frozen=True, eq=False)
-class EnrolledPerson:
-    """What the matcher needs about one enrolled person for one channel, purpose and date.
-
-    Field names follow ``photoguard.match.Enrolled``. ``status`` is CONSENTED (with
-    ``authorization``), REVOKED, EXPIRED or OUT_OF_SCOPE (no authorization for this channel and
-    purpose, or none in effect yet); ``authorization`` names the one that decided it, if any.
-    """
-
-    person: str
-    encodings: np.ndarray
-    """Shape (n, 128), float64."""
-    minor: bool
-    status: MatchStatus
-    authorization: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,19 +9,18 @@ never an ORM row.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from photoguard.consent import audit, db, forms, intake, migrations, rows
+from photoguard.consent import audit, db, forms, intake, rows
 from photoguard.consent.enroll import ReferenceTemplate, load_reference
-from photoguard.consent.errors import EnrolmentError, InvalidRequest, RegistryError
+from photoguard.consent.errors import EnrolmentError, InvalidRequest
 from photoguard.consent.models import (
     AuthorizationRow,
     DocumentRow,
@@ -38,7 +37,6 @@ from photoguard.consent.records import (
     AuthorizationRequest,
     AuthStatus,
     DocumentProblem,
-    EnrolledPerson,
     Person,
     Template,
     decide_coverage,
@@ -46,6 +44,7 @@ from photoguard.consent.records import (
     normalize,
 )
 from photoguard.consent.store import DocumentStore
+from photoguard.types import EnrolledPerson
 
 if TYPE_CHECKING:
     from photoguard.settings import Settings
@@ -65,9 +64,11 @@ class ConsentRegistry:
         catalog: The declared authorization forms (from photoguard.toml).
         template_retention_days: Days from enrolment to a template's purge date.
         clock: Today's date (injectable for tests).
+        create: Create a missing registry (False for read-only use: a missing one is an error).
 
     Raises:
-        RegistryError: the database cannot be opened or migrated.
+        RegistryError: the database cannot be opened or migrated, or is missing and
+            ``create`` is False.
     """
 
     def __init__(
@@ -78,6 +79,7 @@ class ConsentRegistry:
         catalog: forms.FormCatalog | None = None,
         template_retention_days: int = TEMPLATE_RETENTION_DAYS,
         clock: Callable[[], date] = date.today,
+        create: bool = True,
     ) -> None:
         self.url = db.normalize_url(url)
         sqlite = db.sqlite_file(self.url)
@@ -87,13 +89,9 @@ class ConsentRegistry:
         self.catalog = catalog or forms.FormCatalog(forms={})
         self.retention = timedelta(days=template_retention_days)
         self.clock = clock
-        self.engine = db.create(self.url)
-        try:
-            with self.engine.begin() as conn:
-                self.schema_version = migrations.migrate(conn)
-        except SQLAlchemyError as exc:
-            self.engine.dispose()
-            raise RegistryError(f"cannot open the consent registry: {_brief(exc)}") from None
+        self.database = db.Database(self.url, create=create)
+        self.engine = self.database.engine
+        self.schema_version = self.database.schema_version
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ConsentRegistry:
@@ -112,7 +110,7 @@ class ConsentRegistry:
         )
 
     def close(self) -> None:
-        self.engine.dispose()
+        self.database.close()
 
     def __enter__(self) -> ConsentRegistry:
         return self
@@ -120,15 +118,9 @@ class ConsentRegistry:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        """One transaction: committed on success, rolled back on any error."""
-        try:
-            with Session(self.engine, expire_on_commit=False) as session, session.begin():
-                yield session
-        except SQLAlchemyError as exc:
-            # Never the statement or its parameters: they may hold names.
-            raise RegistryError(f"registry database error: {_brief(exc)}") from None
+    def transaction(self, snapshot: bool = False) -> AbstractContextManager[Session]:
+        """One registry transaction (see ``db.Database.transaction``)."""
+        return self.database.transaction(snapshot)
 
     # -- intake -----------------------------------------------------------------------------
 
@@ -169,7 +161,7 @@ class ConsentRegistry:
         for (request, form), faces in zip(checked, templates, strict=True):
             assert request.document is not None  # check_complete guarantees it
             prepared.append((request, form, faces, self.store.put(request.document)))
-        with self._session() as session:
+        with self.transaction() as session:
             today = self.clock()
             added = [
                 rows.insert_authorization(session, request, form, faces, doc, today, self.retention)
@@ -218,7 +210,7 @@ class ConsentRegistry:
         Raises:
             NotFound: no such authorization.
         """
-        with self._session() as session:
+        with self.transaction() as session:
             row = rows.auth_row(session, auth_id)
             return authorization_record(row, session.get(PersonRow, row.person_id))
 
@@ -229,7 +221,7 @@ class ConsentRegistry:
         purpose: str | None = None,
     ) -> builtins.list[Authorization]:
         """Every authorization, oldest first; filtered by channel / purpose / validity on a date."""
-        with self._session() as session:
+        with self.transaction() as session:
             rows = session.exec(
                 select(AuthorizationRow, PersonRow)
                 .join(PersonRow, AuthorizationRow.person_id == PersonRow.id)
@@ -260,12 +252,12 @@ class ConsentRegistry:
 
     def person(self, person_id: str) -> Person:
         """One person by id (``PER-000001``)."""
-        with self._session() as session:
+        with self.transaction() as session:
             return person_record(rows.person_row(session, person_id))
 
     def templates(self, person_id: str | None = None) -> builtins.list[Template]:
         """Stored face templates (bookkeeping only), optionally of one person."""
-        with self._session() as session:
+        with self.transaction() as session:
             query = select(FaceTemplateRow).order_by(FaceTemplateRow.id)
             if person_id is not None:
                 pk = rows.person_row(session, person_id).id
@@ -274,7 +266,7 @@ class ConsentRegistry:
 
     def all_names(self) -> builtins.list[str]:
         """Every registered person's name, for the OCR deny-list (never printed)."""
-        with self._session() as session:
+        with self.transaction() as session:
             return sorted({p.name for p in session.exec(select(PersonRow)).all()})
 
     def templates_for_matching(
@@ -287,7 +279,7 @@ class ConsentRegistry:
         import numpy as np
 
         today = self.clock()
-        with self._session() as session:
+        with self.transaction() as session:
             people = {p.id: p for p in session.exec(select(PersonRow)).all()}
             templates = session.exec(
                 select(FaceTemplateRow).where(FaceTemplateRow.purge_on > today)
@@ -324,7 +316,7 @@ class ConsentRegistry:
         """
         if not reason.strip():
             raise InvalidRequest("a revocation needs a reason")
-        with self._session() as session:
+        with self.transaction() as session:
             row = rows.auth_row(session, auth_id)
             if row.revocation_received_on is not None:
                 raise InvalidRequest(
@@ -346,7 +338,7 @@ class ConsentRegistry:
             NotFound: no such authorization.
             InvalidRequest: it has no expiration event, or the event is already recorded.
         """
-        with self._session() as session:
+        with self.transaction() as session:
             row = rows.auth_row(session, auth_id)
             if not row.expires_event or row.event_occurred_on is not None:
                 raise InvalidRequest(f"{auth_id} has no pending expiration event")
@@ -372,7 +364,7 @@ class ConsentRegistry:
         if person_id is None and not due:
             raise InvalidRequest("name a person or ask for the templates that are due")
         today = today or self.clock()
-        with self._session() as session:
+        with self.transaction() as session:
             query = select(FaceTemplateRow)
             if person_id is not None:
                 pk = rows.person_row(session, person_id).id
@@ -402,7 +394,7 @@ class ConsentRegistry:
 
     def verify_documents(self) -> builtins.list[DocumentProblem]:
         """Re-hash every stored signed document; report those missing or changed."""
-        with self._session() as session:
+        with self.transaction() as session:
             shas = [d.sha256 for d in session.exec(select(DocumentRow)).all()]
             auths = session.exec(select(AuthorizationRow)).all()
         users: dict[str, builtins.list[str]] = {}
@@ -416,11 +408,5 @@ class ConsentRegistry:
         return problems
 
     def document_count(self) -> int:
-        with self._session() as session:
+        with self.transaction() as session:
             return len(session.exec(select(DocumentRow.sha256)).all())
-
-
-def _brief(exc: Exception) -> str:
-    """The first line of a database error, without SQL or parameters (they may hold names)."""
-    orig = getattr(exc, "orig", None)
-    return str(orig or exc).splitlines()[0][:200]

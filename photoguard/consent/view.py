@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 from photoguard.consent.errors import RegistryError
 
 if TYPE_CHECKING:
-    from photoguard.consent.records import EnrolledPerson
     from photoguard.settings import Settings
+    from photoguard.types import EnrolledPerson
 
 
 def registry_view(settings: Settings) -> tuple[tuple[EnrolledPerson, ...], tuple[str, ...]]:
@@ -37,7 +37,7 @@ def registry_view(settings: Settings) -> tuple[tuple[EnrolledPerson, ...], tuple
         return (), ()
     on = settings.as_of or date.today()
     policy = settings.policy
-    with ConsentRegistry.from_settings(settings) as registry:
+    with ConsentRegistry.from_settings(settings, create=False) as registry:
         enrolled = tuple(registry.templates_for_matching(policy.channel, policy.purpose, on))
         names = tuple(registry.all_names())
     return enrolled, names
