@@ -9,6 +9,8 @@ import pytest
 from conftest import ROOT, SAMPLES, run_cli, tree_hashes
 from zoo import make_zoo
 
+DOCUMENT = ROOT / "consents" / "signed" / "eileen-collins-PG-AUTH-2026-01.png"
+VERDICTS = {"pass", "redact", "review", "block"}
 REPORT_KEYS = {"path", "sha256", "verdict", "reasons", "regions"}
 REGION_KEYS = {"kind", "box", "action", "authorization"}
 
@@ -19,7 +21,7 @@ def test_help_lists_commands_exit_codes_and_examples():
     for word in ("check", "redact", "Exit codes", "Example"):
         assert word in top.stdout
     sub = run_cli("check", "--help")
-    assert sub.returncode == 0 and "Example: photoguard check" in sub.stdout
+    assert sub.returncode == 0 and "Example:" in sub.stdout
     assert "3  environment problem" in sub.stdout
 
 
@@ -63,7 +65,7 @@ def test_zoo_of_broken_files_is_blocked_with_reasons(tmp_path):
         "check", str(tmp_path / "zoo"), "--json", str(report), "--no-registry", "--no-text"
     )
     assert "Traceback" not in result.stdout + result.stderr
-    assert result.returncode == 1
+    assert result.returncode == 5  # blocked files
     files = {f["path"].split("/")[-1]: f for f in json.loads(report.read_text())["files"]}
     assert set(files) == set(expected)
     for name, outcome in expected.items():
@@ -79,7 +81,7 @@ def test_zoo_of_broken_files_is_blocked_with_reasons(tmp_path):
 def test_check_samples_report_shape_and_verdicts(tmp_path):
     report = tmp_path / "r.json"
     result = run_cli("check", "samples", "--json", str(report), "--no-registry")
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 5, result.stderr  # the close-up is blocked: the worst wins
     data = json.loads(report.read_text())
     assert data["version"] == 1 and len(data["policy"]["sha256"]) == 64
     by_name = {f["path"].split("/")[-1]: f for f in data["files"]}
@@ -115,7 +117,15 @@ def test_check_samples_report_shape_and_verdicts(tmp_path):
     text = json.dumps(data)
     for phi in ("Doe", "DOE", "00482913", "1962"):
         assert phi not in text  # the report names kinds, never the PHI it found
-    assert "ignored 2 plain-text file(s)" in result.stdout
+    assert "ignored 2 plain-text files" in result.stdout
+    # Only what needs attention is listed, worst first, relative to the folder given
+    listed = [line.split()[:2] for line in result.stdout.splitlines()]
+    rows = [(v, name) for v, name, *_ in (x + [""] for x in listed) if v in VERDICTS]
+    assert rows[0] == ("block", "closeup.jpg")
+    assert {name for _v, name in rows[1:]} == {"astronaut.jpg", "visit.jpg", "wristband.jpg"}
+    assert "coffee.png" not in result.stdout and "samples/visit.jpg" not in result.stdout
+    assert "6 files: 2 pass, 3 redact, 0 review, 1 block" in result.stdout
+    assert "2 other files not listed" in result.stdout
 
 
 def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
@@ -125,7 +135,8 @@ def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
     out = tmp_path / "out"
     first = run_cli("redact", str(src), "--out", str(out), "--no-registry", "--workers", "2")
     assert "Traceback" not in first.stdout + first.stderr
-    assert first.returncode == 1  # the close-up is blocked, so not everything is written
+    assert first.returncode == 5  # the close-up is blocked, so not everything is written
+    assert "5 publishable copies in" in first.stdout and "reused" not in first.stdout
     written = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert written == [
         "astronaut.jpg",
@@ -147,9 +158,61 @@ def test_redact_writes_verified_copies_and_never_touches_inputs(tmp_path):
         "--json",
         str(report),
     )
-    assert second.returncode == 1
+    assert second.returncode == 5
+    assert "0 written now, 5 reused from an earlier run" in " ".join(second.stdout.split())
     files = json.loads(report.read_text())["files"]
     kept = [f for f in files if any("up to date" in r for r in f["reasons"])]
     assert len(kept) == 5 and all(f["output"] for f in kept)
     inside = run_cli("redact", str(src), "--out", str(src / "pub"), "--no-registry")
     assert inside.returncode == 2 and "may not be inside" in inside.stderr
+
+
+@pytest.mark.parametrize(
+    "files, code",
+    [
+        (["coffee.png"], 0),  # every file passes
+        (["coffee.png", "astronaut.jpg"], 1),  # a face to redact: run redact
+        (["astronaut.jpg", "closeup.jpg"], 5),  # an unconsented close-up: blocked, worst wins
+    ],
+)
+def test_check_exit_code_is_the_worst_verdict(files, code):
+    args = [str(SAMPLES / f) for f in files]
+    result = run_cli("check", *args, "--no-registry", "--no-text", "-j", "1")
+    assert result.returncode == code, result.stdout + result.stderr
+
+
+def test_review_exits_4_and_block_wins_over_it(corpus, tmp_path):
+    db = ("--db", f"sqlite:///{tmp_path / 'registry.db'}")
+    enroll = corpus / "images" / "fr__obama.jpg"
+    for name in ("Twin One", "Twin Two"):  # one face under two people: an ambiguous match
+        add = run_cli(*db, "consent", "add", "--name", name, "--photo", str(enroll),
+                      "--document", str(DOCUMENT),
+                      "--channel", "website", "--purpose", "marketing", "--signed-on",
+                      "2026-01-10", "--expires", "2030-01-10")  # fmt: skip
+        assert add.returncode == 0, add.stdout + add.stderr
+    query = str(corpus / "images" / "fr__obama2.jpg")
+    fast = ("--no-text", "--no-barcodes", "-j", "1")
+    review = run_cli(*db, "check", query, *fast)
+    assert review.returncode == 4, review.stdout + review.stderr
+    both = run_cli(*db, "check", query, str(SAMPLES / "closeup.jpg"), *fast)
+    assert both.returncode == 5, both.stdout + both.stderr
+
+
+def test_registry_failure_is_an_environment_problem(tmp_path):
+    missing = tmp_path / "no-such-registry.db"
+    result = run_cli("--db", f"sqlite:///{missing}", "check", str(SAMPLES / "coffee.png"))
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "registry" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_progress_and_control_characters_when_piped(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "coffee.png", folder / "a\x1b[31mred\nline.png")
+    shutil.copy(SAMPLES / "astronaut.jpg", folder / "b.jpg")
+    result = run_cli("check", str(folder), "--no-registry", "--no-text", "-j", "1", "--all")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "checking: 2 files" in result.stderr
+    assert "checking: 2/2 (100%)" in result.stderr  # the last line of the plain progress
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "a\\x1b[31mred\\nline.png" in result.stdout

@@ -34,7 +34,7 @@ def sheet(tmp_path_factory):
     result = run_cli(
         "check", "samples", "--no-registry", "--json", str(report), "--html", str(page)
     )
-    assert result.returncode == 1, result.stderr
+    assert result.returncode == 5, result.stderr
     return json.loads(report.read_text()), page
 
 

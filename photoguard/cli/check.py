@@ -48,6 +48,9 @@ Workers = Annotated[
     int, typer.Option("--workers", "-j", min=1, help="Worker processes (default: all cores).")
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summary.")]
+ShowAll = Annotated[
+    bool, typer.Option("--all", "-a", help="List every file, not only those needing attention.")
+]
 DEFAULT_WORKERS = os.cpu_count() or 1
 
 
@@ -103,6 +106,7 @@ def check(
     no_registry: NoRegistry = False,
     workers: Workers = DEFAULT_WORKERS,
     quiet: Quiet = False,
+    show_all: ShowAll = False,
 ) -> None:
     """Check photos (see HELP)."""
     from photoguard.pipeline import check_paths
@@ -121,14 +125,13 @@ def check(
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
-        results = output.with_progress(
-            check_paths(paths, run_ctx, workers, ignored), label="checking"
-        )
+        total = output.count_inputs(paths, run_ctx.exclude)
+        results = output.collect(check_paths(paths, run_ctx, workers, ignored), total, "checking")
     output.record_run(run_ctx.settings, "check", results, no_registry)
     output.finish(
         results,
         run_ctx.settings,
         output.Reports(json_out, html_out, csv_out),
-        quiet,
+        output.Shown(tuple(paths), show_all, quiet),
         ignored=ignored,
     )

@@ -9,23 +9,13 @@ from typing import Annotated
 import typer
 
 from photoguard import __version__
-
-EXIT_CODES = """\b
-Exit codes:
-  0  every file passes as it is
-  1  at least one file needs redaction, review or is blocked
-  2  usage error (bad option, bad policy file, missing path)
-  3  environment problem (Tesseract or a model is missing)"""
-
-REDACT_EXIT_CODES = """\b
-Exit codes:
-  0  every file has a publishable copy in --out
-  1  at least one file was blocked or needs review (listed, not written)
-  2  usage error (bad option, output folder inside an input, missing path)
-  3  environment problem (Tesseract or a model is missing)"""
+from photoguard.cli.codes import CHECK_HELP as EXIT_CODES
+from photoguard.cli.codes import REDACT_HELP as REDACT_EXIT_CODES
+from photoguard.cli.helpfmt import TidyGroup
 
 app = typer.Typer(
     name="photoguard",
+    cls=TidyGroup,
     help=(
         "Keep patient faces, names and other PHI out of published photos.\n\n"
         "Example: photoguard check photos/ --channel instagram --json report.json\n\n" + EXIT_CODES

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -12,24 +11,18 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from photoguard.cli import codes
 from photoguard.errors import ConfigError, PhotoguardError
-from photoguard.types import PhotoResult, Verdict
+from photoguard.types import PhotoResult
 
 console = Console()
 stderr = Console(stderr=True)
 
-VERDICT_STYLE = {
-    Verdict.PASS: "bold green",
-    Verdict.REDACT: "bold yellow",
-    Verdict.REVIEW: "bold magenta",
-    Verdict.BLOCK: "bold red",
-}
-
-
 def err(message: str) -> None:
-    stderr.print(message, highlight=False, markup=False, soft_wrap=True)
+    from photoguard.cli.tables import printable
+
+    stderr.print(printable(message), highlight=False, markup=False, soft_wrap=True)
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -62,46 +55,33 @@ def errors_to_exit() -> Iterator[None]:
     except FileNotFoundError as exc:
         raise fail(f"no such file or folder: {exc.args[0] if exc.args else exc}", 2) from None
     except PhotoguardError as exc:
-        raise fail(str(exc), exc.exit_code) from None
+        raise fail(str(exc), error_code(exc)) from None
     except OSError as exc:
-        raise fail(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": "), 1) from None
+        message = f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")
+        raise fail(message, codes.ENVIRONMENT) from None
 
 
-def with_progress(results: Iterable[PhotoResult], label: str) -> list[PhotoResult]:
-    """Collect results, showing a progress line on a terminal."""
-    if not sys.stderr.isatty():
-        return list(results)
-    out: list[PhotoResult] = []
-    with stderr.status(f"{label}...") as status:
-        for result in results:
-            out.append(result)
-            status.update(f"{label}: {len(out)} files, last {result.path.name}")
-    return out
+def error_code(exc: PhotoguardError) -> int:
+    """The exit code of a named error at the CLI edge.
+
+    An error without a code of its own (the registry, the disk, an output that cannot be
+    written) is an environment problem (3): 1 means "run redact", never "it broke".
+    """
+    return codes.ENVIRONMENT if exc.exit_code == 1 else exc.exit_code
 
 
-def print_results(results: list[PhotoResult], quiet: bool = False) -> None:
-    if not quiet and results:
-        table = Table(title="photoguard", show_lines=False, expand=True)
-        table.add_column("file", overflow="fold", ratio=2, min_width=16)
-        table.add_column("verdict")
-        table.add_column("faces", justify="right")
-        table.add_column("text", justify="right")
-        table.add_column("codes", justify="right")
-        table.add_column("reasons", overflow="fold", ratio=3)
-        for r in results:
-            kinds = [region.kind.value for region in r.regions]
-            table.add_row(
-                str(r.path),
-                f"[{VERDICT_STYLE[r.verdict]}]{r.verdict.value}[/]",
-                str(kinds.count("face")),
-                str(kinds.count("text")),
-                str(kinds.count("barcode")),
-                "; ".join(r.reasons),
-            )
-        console.print(table)
-    counts = {v: sum(r.verdict is v for r in results) for v in Verdict}
-    parts = [f"[{VERDICT_STYLE[v]}]{n} {v.value}[/]" for v, n in counts.items()]
-    console.print(f"{len(results)} files: " + ", ".join(parts))
+def collect(results: Iterable[PhotoResult], total: int, label: str) -> list[PhotoResult]:
+    """Collect results, showing progress (total, rate, ETA) on stderr."""
+    from photoguard.cli.progress import collect as show
+
+    return show(results, total, label, stderr)
+
+
+def count_inputs(paths, exclude=()) -> int:
+    """How many files a run will judge (the progress total); cheap: names and a few bytes."""
+    from photoguard.pipeline import iter_inputs
+
+    return sum(1 for _ in iter_inputs(paths, exclude))
 
 
 def registry_view(settings, no_registry: bool):
@@ -142,21 +122,64 @@ class Reports:
     csv: Path | None = None
 
 
-def finish(
-    results, settings, reports: Reports, quiet: bool, written_to=None, gate=None, ignored=()
-) -> None:
-    """Print the table and summary, write the report, exit with the verdict code."""
+@dataclass(frozen=True)
+class Shown:
+    """What the run prints: the inputs given (paths are shown relative to them), every file or
+    only those needing attention, or only the summary."""
+
+    paths: tuple[Path, ...] = ()
+    show_all: bool = False
+    quiet: bool = False
+
+
+def finish(results, settings, reports: Reports, shown: Shown, ignored=()) -> None:
+    """check: print what needs attention and the summary, write the reports, exit."""
+    from photoguard.cli.tables import print_results
+
     if not results:
-        raise fail("no files found to check", 2)
-    print_results(results, quiet=quiet)
+        raise fail("no files found to check", codes.USAGE)
+    print_results(console, results, shown.paths, show_all=shown.show_all, quiet=shown.quiet)
+    _ignored(ignored)
+    write_reports(results, settings, reports, ignored)
+    raise typer.Exit(codes.for_check(results))
+
+
+def finish_redact(results, settings, reports: Reports, shown: Shown, out: Path, ignored=()):
+    """redact: print the files not written and the summary, write the reports, exit."""
+    from photoguard.cli.tables import plural, print_results, printable
+
+    if not results:
+        raise fail("no files found to check", codes.USAGE)
+    print_results(
+        console,
+        results,
+        shown.paths,
+        show_all=shown.show_all,
+        quiet=shown.quiet,
+        needs_attention=lambda r: r.output is None,
+    )
+    _ignored(ignored)
+    written = [r for r in results if r.output is not None]
+    reused = sum(r.skipped for r in written)
+    line = f"{plural(len(written), 'publishable copy', 'publishable copies')} in {out}"
+    if reused:
+        line += f" ({len(written) - reused} written now, {reused} reused from an earlier run)"
+    console.print(printable(line), highlight=False)
+    write_reports(results, settings, reports, ignored)
+    raise typer.Exit(codes.for_redact(results))
+
+
+def _ignored(ignored) -> None:
+    from photoguard.cli.tables import plural, printable
+
     if ignored:
-        names = ", ".join(p.name for p in ignored[:5]) + (", ..." if len(ignored) > 5 else "")
-        console.print(
-            f"ignored {len(ignored)} plain-text file(s), not photos: {names}", highlight=False
-        )
-    if written_to is not None:
-        out, written = written_to
-        console.print(f"{written} publishable copies in {out}", highlight=False)
+        names = ", ".join(printable(p.name) for p in ignored[:5])
+        names += ", ..." if len(ignored) > 5 else ""
+        what = plural(len(ignored), "plain-text file")
+        console.print(f"ignored {what}, not photos: {names}", highlight=False)
+
+
+def write_reports(results, settings, reports: Reports, ignored=()) -> None:
     with errors_to_exit():
         if reports.json is not None:
             from photoguard.report.json import write_json
@@ -173,13 +196,3 @@ def finish(
 
             write_csv(reports.csv, results)
             err(f"CSV report written to {reports.csv}")
-    raise typer.Exit((gate or exit_code)(results))
-
-
-def exit_code(results: list[PhotoResult]) -> int:
-    return 0 if all(r.verdict is Verdict.PASS for r in results) else 1
-
-
-def all_written(results: list[PhotoResult]) -> int:
-    """redact's exit code: 0 when every input has a publishable copy, else 1."""
-    return 0 if all(r.output is not None for r in results) else 1

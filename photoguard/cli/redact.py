@@ -22,6 +22,7 @@ from photoguard.cli.check import (
     Paths,
     Purpose,
     Quiet,
+    ShowAll,
     Workers,
     build_context,
 )
@@ -51,6 +52,7 @@ def redact(
     no_registry: NoRegistry = False,
     workers: Workers = DEFAULT_WORKERS,
     quiet: Quiet = False,
+    show_all: ShowAll = False,
 ) -> None:
     """Redact photos (see HELP)."""
     from photoguard.pipeline import redact_paths
@@ -69,17 +71,15 @@ def redact(
     )
     ignored: list[Path] = []
     with output.errors_to_exit():
-        results = output.with_progress(
-            redact_paths(paths, out, run_ctx, workers, ignored), label="redacting"
-        )
-    written = sum(r.output is not None for r in results)
+        total = output.count_inputs(paths, (*run_ctx.exclude, out))
+        jobs = redact_paths(paths, out, run_ctx, workers, ignored)
+        results = output.collect(jobs, total, "redacting")
     output.record_run(run_ctx.settings, "redact", results, no_registry)
-    output.finish(
+    output.finish_redact(
         results,
         run_ctx.settings,
         output.Reports(json_out, html_out, csv_out),
-        quiet,
-        written_to=(out, written),
-        gate=output.all_written,
+        output.Shown(tuple(paths), show_all, quiet),
+        out,
         ignored=ignored,
     )
