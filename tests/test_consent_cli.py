@@ -53,7 +53,8 @@ def test_every_consent_command_has_help_with_an_example(cli):
     for name in COMMANDS:
         assert name in top.output
         result = cli(name, "--help")
-        assert result.exit_code == 0 and "Example:\n  photoguard consent" in result.output, name
+        assert result.exit_code == 0 and "Example:" in result.output, name
+        assert "  photoguard consent" in result.output, name
 
 
 def test_incomplete_add_exits_2_naming_every_missing_element(cli, tmp_path):
