@@ -19,6 +19,7 @@ from photoguard.types import PhotoResult
 console = Console()
 stderr = Console(stderr=True)
 
+
 def err(message: str) -> None:
     from photoguard.cli.tables import printable
 
