@@ -8,8 +8,10 @@ PY := $(VENV)/bin/python
 # which Debian marks externally managed)
 UV := $(shell command -v uv 2>/dev/null || echo ".tools/bin/uv")
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core python3-pip
+# fonts for the hard text set (bench/hardset.py): print and handwriting faces
+BENCH_FONTS := fonts-liberation fonts-humor-sans fonts-dkg-handwriting fonts-comic-neue fonts-femkeklaver fonts-breip fonts-kristi fonts-dancingscript
 
-.PHONY: help setup system-deps demo test bench lint clean
+.PHONY: help setup system-deps bench-fonts demo test bench lint clean
 
 help:
 	@echo "make setup   install system packages (apt, as root) and the venv at .venv/"
@@ -37,6 +39,19 @@ $(VENV)/.installed: pyproject.toml uv.lock
 	$(UV) sync --frozen --python python3
 	@touch $@
 
+# The hard text set draws with these; without them it is generated from fewer fonts (and
+# differs), so a non-root run only warns.
+bench-fonts:
+	@missing=""; for p in $(BENCH_FONTS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else \
+	    echo "bench fonts missing (the hard text set will differ):$$missing"; \
+	  fi; \
+	fi
+
 DEMO := out/demo
 PG_DEMO := $(VENV)/bin/photoguard --db sqlite:///$(DEMO)/registry.db
 
@@ -60,7 +75,7 @@ test: setup
 	$(PY) -m pytest -n 2 --durations=15
 
 # Peers (presidio-image-redactor) live in the `bench` dependency group, never in the runtime.
-bench: setup
+bench: setup bench-fonts
 	$(UV) sync --frozen --group bench
 	$(PY) bench/run.py
 

@@ -20,6 +20,7 @@ BENCHES = [
     ("faces", "bench/faces.py", "bench/RESULTS-faces.md"),
     ("consent matching", "bench/match.py", "bench/RESULTS-match.md"),
     ("PHI text and barcodes", "bench/text.py", "bench/RESULTS-text.md"),
+    ("PHI leaks on the hard text set", "bench/leaks.py --bench", "bench/RESULTS-leaks.md"),
     ("speed and scale", "bench/speed.py", "bench/RESULTS-speed.md"),
 ]
 
@@ -54,11 +55,12 @@ def main() -> int:
     for title, script, result in BENCHES:
         if only and title.split()[0] not in only:
             continue
+        script, *args = script.split()
         if not (ROOT / script).exists():
             sections += ["", f"## {title}", "", f"(not available: {script} is missing)"]
             continue
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, script, "--out", result], cwd=ROOT)
+        proc = subprocess.run([sys.executable, script, *args, "--out", result], cwd=ROOT)
         elapsed = time.perf_counter() - started
         sections.append("")
         if proc.returncode != 0 or not (ROOT / result).exists():
