@@ -142,3 +142,110 @@ def test_consent_package_has_no_import_cycle():
         if module not in state:
             visit(module, [])
     assert "photoguard.consent.registry" not in graph["photoguard.consent.audit"]
+
+
+# -- the import graph ---------------------------------------------------------------------------
+
+STAGES = {
+    "load": "load",
+    "containers": "load",
+    "detect": "detect",
+    "match": "match",
+    "policy": "policy",
+    "render": "render",
+    "outputs": "render",
+    "report": "report",
+}
+"""The pipeline's stages by top-level module or package (README's layout). types, errors,
+settings and fsutil are shared by all; pipeline, api, cli, consent and review orchestrate."""
+
+
+def _module_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Every photoguard module and the photoguard modules it imports, lazy imports included
+    (a function-level import is still a dependency); ``if TYPE_CHECKING:`` blocks excluded."""
+    modules = {_module_of(p): p for p in PACKAGE.rglob("*.py")}
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text())
+        typing_only = {
+            id(n)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test)
+            for sub in node.body
+            for n in ast.walk(sub)
+        }
+        found = set()
+        for node in ast.walk(tree):
+            if id(node) in typing_only:
+                continue
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("photoguard"):
+                found |= {resolve(f"{node.module}.{a.name}") for a in node.names}
+            elif isinstance(node, ast.Import):
+                found |= {resolve(a.name) for a in node.names if a.name.startswith("photoguard")}
+        graph[name] = {m for m in found if m and m != name and m != "photoguard"}
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while component[-1:] != [v]:
+                component.append(stack.pop())
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycles():
+    assert _cycles(_import_graph()) == []
+
+
+def test_the_cycle_check_can_fail():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def _stage(module: str) -> str | None:
+    parts = module.split(".")
+    return STAGES.get(parts[1]) if len(parts) > 1 else None
+
+
+def test_no_stage_imports_another_stage():
+    """Stages meet only in pipeline.py: detect never imports policy, render never imports
+    detect, and so on (lazy imports included)."""
+    crossings = [
+        (module, target)
+        for module, targets in _import_graph().items()
+        for target in targets
+        if _stage(module) and _stage(target) and _stage(module) != _stage(target)
+    ]
+    assert crossings == []
