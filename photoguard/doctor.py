@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,10 @@ def _faces() -> str:
 
 
 def _encoder() -> str:
-    import face_recognition_models
+    with warnings.catch_warnings():
+        # face_recognition_models imports pkg_resources (hence setuptools<81) and warns.
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import face_recognition_models
 
     face_recognition_models.face_recognition_model_location()
     return f"face_recognition_models {md.version('face_recognition_models')}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 
@@ -216,3 +217,25 @@ def test_progress_and_control_characters_when_piped(tmp_path):
     assert "checking: 2/2 (100%)" in result.stderr  # the last line of the plain progress
     assert "\x1b" not in result.stdout + result.stderr
     assert "a\\x1b[31mred\\nline.png" in result.stdout
+
+
+def test_an_animated_gif_counts_one_face_not_one_per_frame(tmp_path):
+    from PIL import Image
+
+    still = Image.open(SAMPLES / "astronaut.jpg").convert("RGB")
+    frames = [still.crop((x, 0, x + still.width - 12, still.height)) for x in (0, 4, 8, 12)]
+    gif = tmp_path / "wave.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    report = tmp_path / "r.csv"
+    result = run_cli("check", str(gif), "--no-registry", "--no-text", "-j", "1", "--csv",
+                     str(report))  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    [row] = list(csv.DictReader(report.open(newline="")))
+    assert row["faces_redacted"] == "1", row
+    assert "wave.gif  1 face" in result.stdout
+
+
+def test_doctor_is_quiet_and_says_ok():
+    result = run_cli("doctor")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Warning" not in result.stderr and "pkg_resources" not in result.stderr

@@ -100,3 +100,27 @@ def test_rendered_in_chromium(sheet, tmp_path):
     assert pixels.std() > 20, "the screenshot is blank"
     header = pixels[:40, :, :].reshape(-1, 3).mean(axis=0)
     assert header.max() < 80, "the dark header should be rendered at the top"
+
+
+def test_cards_come_worst_first(sheet):
+    _data, page = sheet
+    order = re.findall(r'<article class="card" data-verdict="(\w+)"', page.read_text())
+    rank = {"block": 0, "review": 1, "redact": 2, "pass": 3}
+    assert order[0] == "block"
+    assert [rank[v] for v in order] == sorted(rank[v] for v in order)
+
+
+def test_labels_stay_inside_and_a_crowd_labels_only_what_fits():
+    from photoguard.report.html import _placement
+    from photoguard.types import Box
+
+    shown: list = []
+    # a face at the top edge: its label goes below the box, not above the picture
+    assert "below" in _placement(Box(10, 0, 60, 50), "face · redact", 1000, 800, shown)
+    # a face at the right edge: the label is anchored at the box's right side
+    assert "right" in _placement(Box(900, 300, 990, 390), "face · redact", 1000, 800, shown)
+    # a crowd: faces side by side, each label would cover its neighbour's
+    crowd = [_placement(Box(x, 400, x + 40, 440), "face · redact", 1000, 800, shown)
+             for x in range(100, 600, 45)]  # fmt: skip
+    assert "quiet" not in crowd[0]
+    assert sum("quiet" in c for c in crowd) >= len(crowd) // 2

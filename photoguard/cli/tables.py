@@ -75,9 +75,11 @@ def ordered(results: Iterable[PhotoResult]) -> list[PhotoResult]:
 
 
 def counts_text(result: PhotoResult) -> str:
+    from photoguard.tracks import distinct_faces
+
     kinds = [region.kind for region in result.regions]
     parts = [
-        plural(kinds.count(RegionKind.FACE), "face"),
+        plural(distinct_faces(result.regions), "face"),
         plural(kinds.count(RegionKind.TEXT), "text region"),
         plural(kinds.count(RegionKind.BARCODE), "barcode"),
     ]

@@ -17,7 +17,7 @@ from photoguard import __version__
 from photoguard.fsutil import atomic_write
 from photoguard.report.json import summary
 from photoguard.settings import Settings
-from photoguard.types import PhotoResult, Region, Verdict
+from photoguard.types import Box, PhotoResult, Region, Verdict
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
@@ -29,11 +29,13 @@ nav button.on{outline:3px solid #1d2330}
 main{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:16px;padding:0 24px 24px}
 .card{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;overflow:hidden}
 .card[hidden]{display:none}
-figure{position:relative;margin:0;background:#222;line-height:0}
+figure{position:relative;margin:0;background:#222;line-height:0;overflow:hidden}
 figure img{width:100%;height:auto}
 .none{display:flex;align-items:center;justify-content:center;height:160px;color:#ddd;line-height:1.4;padding:0 16px;text-align:center}
 .box{position:absolute;border:2px solid;box-sizing:border-box}
-.box span{position:absolute;left:-2px;top:-16px;font:600 10px/14px system-ui;padding:0 3px;color:#fff;white-space:nowrap}
+.box span{position:absolute;left:-2px;top:-16px;font:600 10px/14px system-ui;padding:0 3px;color:#fff;white-space:nowrap;z-index:1}
+.box.below span{top:auto;bottom:-16px}.box.inside span{top:0;bottom:auto}.box.right span{left:auto;right:-2px}
+.box.quiet span{display:none}.box.quiet:hover span,.box.quiet:focus span{display:block;z-index:2}
 .box.act-keep{border-color:#18a558}.box.act-keep span{background:#18a558}
 .box.act-redact{border-color:#e03c31}.box.act-redact span{background:#e03c31}
 .body{padding:10px 12px}
@@ -54,8 +56,18 @@ buttons.forEach(b=>b.addEventListener('click',()=>{
 """
 
 
+LABEL_ROOM = 0.08
+"""A label needs about this share of the preview's height above (or below) its box."""
+LABEL_PX = (14, 6, 8)
+"""A label's height, width per character and padding in CSS pixels, in a card about
+``CARD_PX`` wide: enough to tell where labels of neighbouring boxes would cover each other."""
+CARD_PX = 340
+
+
 def render_html(results: list[PhotoResult], settings: Settings, title: str = "photoguard") -> str:
-    """The whole page as a string."""
+    """The whole page as a string; cards of what needs attention first (block, review, redact,
+    pass), then by path."""
+    results = sorted(results, key=lambda r: (-r.verdict.severity, str(r.path)))
     counts = summary(results)
     buttons = [
         f'<button class="on" data-filter="all">all <b id="count-all">{len(results)}</b></button>'
@@ -66,7 +78,7 @@ def render_html(results: list[PhotoResult], settings: Settings, title: str = "ph
     ]
     policy = settings.policy
     meta = (
-        f"{len(results)} files · policy {policy.digest()[:12]} · channel {policy.channel} · "
+        f"{_plural(len(results), 'file')} · policy {policy.digest()[:12]} · channel {policy.channel} · "
         f"purpose {policy.purpose} · as of {settings.as_of or 'today'} · photoguard {__version__} · "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
     )
@@ -99,14 +111,15 @@ def _figure(result: PhotoResult) -> str:
         )
         return f'<figure><div class="none">{why}</div></figure>'
     data = base64.b64encode(result.thumbnail).decode()
-    boxes = "".join(_box(r, result) for r in result.regions if r.frame == 0)
+    w, h = result.width or 1, result.height or 1
+    shown: list[Box] = []  # labels already placed, in image pixels
+    boxes = "".join(_box(r, w, h, shown) for r in result.regions if r.frame == 0)
     return (
         f'<figure><img alt="redacted preview" src="data:image/jpeg;base64,{data}">{boxes}</figure>'
     )
 
 
-def _box(region: Region, result: PhotoResult) -> str:
-    w, h = result.width or 1, result.height or 1
+def _box(region: Region, w: int, h: int, shown: list[Box]) -> str:
     b = region.box
     style = (
         f"left:{100 * b.x0 / w:.2f}%;top:{100 * b.y0 / h:.2f}%;"
@@ -114,10 +127,43 @@ def _box(region: Region, result: PhotoResult) -> str:
     )
     label = f"{region.label or region.kind.value} · {region.action.value}"
     action = region.action.value
+    place = _placement(b, label, w, h, shown)
     return (
-        f'<div class="box act-{action}" data-kind="{region.kind.value}" style="{style}">'
-        f"<span>{html.escape(label)}</span></div>"
+        f'<div class="box act-{action}{place}" data-kind="{region.kind.value}" style="{style}" '
+        f'tabindex="0" title="{html.escape(label)}"><span>{html.escape(label)}</span></div>'
     )
+
+
+def _placement(b: Box, label: str, w: int, h: int, shown: list[Box]) -> str:
+    """CSS classes that keep a label inside the preview and off its neighbours' labels.
+
+    A label goes above its box, below it when there is no room above, inside when neither
+    fits; it is anchored at the box's right edge in the right part of the image. A label that
+    would cover one already placed shows only on hover (a crowd's labels would hide the
+    picture); every box keeps its label as a tooltip.
+    """
+    scale = w / CARD_PX  # image pixels per CSS pixel of the card
+    height, per_char, pad = LABEL_PX
+    lh, lw = round(height * scale), round((len(label) * per_char + pad) * scale)
+    classes, top = [], b.y0 - lh
+    if top < 0:
+        below = b.y1 + lh <= h
+        classes.append("below" if below else "inside")
+        top = b.y1 if below else b.y0
+    left = b.x0
+    if b.x0 > 0.6 * w:
+        classes.append("right")
+        left = b.x1 - lw
+    rect = Box(max(0, left), max(0, top), min(w, max(left, 0) + lw), min(h, max(top, 0) + lh))
+    if any(rect.intersection(other) > 0 for other in shown):
+        classes.append("quiet")
+    else:
+        shown.append(rect)
+    return "".join(f" {c}" for c in classes)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def write_html(path: Path, results: Iterable[PhotoResult], settings: Settings) -> None:
