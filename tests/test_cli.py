@@ -239,3 +239,22 @@ def test_doctor_is_quiet_and_says_ok():
     result = run_cli("doctor")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Warning" not in result.stderr and "pkg_resources" not in result.stderr
+
+
+def test_tables_at_80_columns_break_no_word(tmp_path):
+    db = ("--db", f"sqlite:///{tmp_path / 'registry.db'}")
+    assert run_cli(*db, "consent", "import", str(ROOT / "consents/demo.toml")).returncode == 0
+    listed = run_cli(*db, "consent", "list", env={"COLUMNS": "80"})
+    assert listed.returncode == 0, listed.stderr
+    words = listed.stdout.split()
+    for word in ("AUTH-000001", "instagram,", "marketing,", "2026-01-15", "2028-12-31"):
+        assert word in words, (word, listed.stdout)
+    assert all(len(line) <= 80 for line in listed.stdout.splitlines())
+    narrow = run_cli(*db, "consent", "list", env={"COLUMNS": "50"})  # one block per row
+    assert "2028-12-31" in narrow.stdout.split() and "instagram," in narrow.stdout.split()
+    checked = run_cli("check", str(SAMPLES), "--no-registry", "--no-text", "-j", "1",
+                      env={"COLUMNS": "80"})  # fmt: skip
+    assert all(len(line) <= 80 for line in checked.stdout.splitlines())
+    words = checked.stdout.split()
+    for word in ("closeup.jpg", "unconsented", "authorization", "registry"):
+        assert word in words, (word, checked.stdout)

@@ -56,19 +56,19 @@ def _print_json(value: Any) -> None:
     typer.echo(json.dumps(_jsonable(value), indent=2, sort_keys=True))
 
 
-def _table(auths: list[Authorization], on: date, title: str) -> Table:
-    table = Table(title=title)
-    for col in ("id", "name", "status", "channels", "purposes", "signed", "expires"):
-        # Ids and dates never wrap: they are copied into other commands and reports.
-        wrap = col in ("name", "channels", "purposes", "expires")
-        table.add_column(col, overflow="fold", no_wrap=not wrap)
+def _table(auths: list[Authorization], on: date, title: str):
+    from photoguard.cli.tables import fit_table
+
+    rows = []
     for a in auths:
         expires = a.expires_on.isoformat() if a.expires_on else f"event: {a.expires_event}"
-        table.add_row(
+        rows.append([
             a.id, a.person_name, a.status_on(on).value, ", ".join(a.channels),
             ", ".join(a.purposes), a.signed_on.isoformat(), expires,
-        )  # fmt: skip
-    return table
+        ])  # fmt: skip
+    # Ids and dates never break: they are copied into other commands and reports.
+    headers = ("id", "name", "status", "channels", "purposes", "signed", "expires")
+    return fit_table(title, headers, rows, output.console.width)
 
 
 def _auth_json(a: Authorization, on: date) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from rich.cells import cell_len
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
@@ -140,3 +141,39 @@ def print_results(
     if not quiet and hidden and not show_all:
         rest = plural(hidden, "other file")
         console.print(f"{rest} not listed: nothing to do (--all lists them)")
+
+
+def fit_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], width: int):
+    """A table that never breaks a word: bordered when it fits ``width``, borderless when
+    only that fits, else one block per row (first cell as a heading, the rest as lines)."""
+    longest = [
+        max([cell_len(headers[i])] + [cell_len(w) for row in rows for w in row[i].split()])
+        for i in range(len(headers))
+    ]
+    need = sum(longest)
+    if need + 3 * len(headers) + 1 <= width:
+        table = Table(title=title)
+    elif need + 2 * (len(headers) - 1) <= width:
+        table = Table(
+            title=title, box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold u"
+        )
+    else:
+        return _blocks(title, headers, rows)
+    for i, header in enumerate(headers):
+        table.add_column(header, min_width=longest[i])
+    for row in rows:
+        table.add_row(*(printable(cell) for cell in row))
+    return table
+
+
+def _blocks(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]):
+    grid = Table.grid(padding=(0, 1, 0, 0))
+    grid.add_column(no_wrap=True, style="dim")
+    grid.add_column()
+    for n, row in enumerate(rows):
+        if n:
+            grid.add_row("", "")
+        grid.add_row(Text(printable(row[0]), style="bold"), "")
+        for header, cell in zip(headers[1:], row[1:], strict=True):
+            grid.add_row(f"  {header}", printable(cell))
+    return Group(Text(title, style="italic"), grid)
