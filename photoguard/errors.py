@@ -47,3 +47,20 @@ class ConfigError(PhotoguardError):
 
 class OutputError(PhotoguardError):
     """An output could not be written safely."""
+
+
+class OutputBusy(OutputError):
+    """Another ``redact`` run holds the output folder."""
+
+    exit_code = 3
+
+
+class Interrupted(PhotoguardError):
+    """The run was interrupted (Ctrl-C); what was written is complete and audited."""
+
+    exit_code = 130
+
+    def __init__(self, written: int, total: int) -> None:
+        super().__init__(f"interrupted: {written} of {total} written; re-run to continue")
+        self.written = written
+        self.total = total

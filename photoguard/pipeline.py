@@ -10,7 +10,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from photoguard.errors import EnvironmentProblem, PhotoguardError
@@ -59,44 +59,83 @@ these names (a JPEG renamed .txt, say) is checked like every other file."""
 
 
 def iter_inputs(
-    paths: Iterable[Path], exclude: Iterable[Path] = (), ignored: list[Path] | None = None
+    paths: Iterable[Path],
+    exclude: Iterable[Path] = (),
+    ignored: list[Path] | None = None,
+    problems: dict[Path, str] | None = None,
 ) -> Iterator[tuple[Path, Path]]:
     """Yield ``(file, root)`` for every input file under ``paths``, in a stable order.
 
     ``root`` is the folder the file was found under (or the file's own folder when it was named
     directly), so outputs can mirror the input tree. Hidden files and folders, photoguard's
     output folders and plain-text sidecar files (collected in ``ignored``) are skipped inside
-    folders; a file named explicitly is always an input.
+    folders; a file named explicitly is always an input. A folder is walked once however many
+    symlinks lead to it. What cannot be walked safely (a symlink loop, a symlink leading out of
+    the input folder, an unreadable folder) is yielded too, with its reason in ``problems``,
+    so that it becomes one blocked file instead of stopping the run.
 
     Raises:
         FileNotFoundError: a named path does not exist.
     """
-    excluded = {p.resolve() for p in exclude}
+    excluded = {os.path.realpath(p) for p in exclude}
+    problems = {} if problems is None else problems
     for path in paths:
-        if not path.exists():
+        if not os.path.lexists(path):
             raise FileNotFoundError(str(path))
         if path.is_dir():
-            for file in _walk(path, excluded, ignored):
+            walk = _Walk(os.path.realpath(path), excluded, ignored, problems)
+            for file in walk.folder(path):
                 yield file, path
-        elif path.resolve() not in excluded:
+        elif os.path.realpath(path) not in excluded:
             yield path, path.parent
 
 
-def _walk(folder: Path, excluded: set[Path], ignored: list[Path] | None) -> Iterator[Path]:
-    if (folder / OUTPUT_MARKER).exists() or folder.resolve() in excluded:
-        return
-    for child in sorted(folder.iterdir(), key=lambda p: p.name):
-        if child.name.startswith("."):
-            continue
+@dataclass
+class _Walk:
+    root: str
+    excluded: set[str]
+    ignored: list[Path] | None
+    problems: dict[Path, str]
+    seen: set[str] = field(default_factory=set)
+
+    def folder(self, folder: Path) -> Iterator[Path]:
+        real = os.path.realpath(folder)
+        if real in self.seen or real in self.excluded or (folder / OUTPUT_MARKER).exists():
+            return  # a folder reached again through a symlink (a loop) is walked once
+        self.seen.add(real)
+        try:
+            children = sorted(folder.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            yield self._problem(folder, f"folder cannot be read: {exc.strerror or exc}")
+            return
+        for child in children:
+            if not child.name.startswith("."):
+                yield from self._child(child)
+
+    def _child(self, child: Path) -> Iterator[Path]:
+        if child.is_symlink():
+            try:
+                child.stat()
+            except OSError as exc:
+                yield self._problem(child, f"symlink cannot be followed: {exc.strerror or exc}")
+                return
+            target = os.path.realpath(child)
+            if target != self.root and not target.startswith(self.root.rstrip("/") + "/"):
+                yield self._problem(child, "symlink leads outside the input folder: not followed")
+                return
         if child.is_dir():
-            yield from _walk(child, excluded, ignored)
-        elif child.resolve() in excluded:
-            continue
+            yield from self.folder(child)
+        elif os.path.realpath(child) in self.excluded:
+            return
         elif _is_text_sidecar(child):
-            if ignored is not None:
-                ignored.append(child)
+            if self.ignored is not None:
+                self.ignored.append(child)
         else:
             yield child
+
+    def _problem(self, path: Path, reason: str) -> Path:
+        self.problems[path] = reason
+        return path
 
 
 def _is_text_sidecar(path: Path) -> bool:
@@ -190,15 +229,35 @@ def check_paths(
     paths: Iterable[Path], ctx: CheckContext, workers: int = 1, ignored: list[Path] | None = None
 ) -> Iterator[PhotoResult]:
     """Check every input file under ``paths`` (see iter_inputs), one result per file, in order."""
-    inputs = (file for file, _root in iter_inputs(paths, ctx.exclude, ignored))
-    yield from _map(check_file, inputs, ctx, workers)
+    problems: dict[Path, str] = {}
+    inputs = (
+        (file, problems.get(file))
+        for file, _root in iter_inputs(paths, ctx.exclude, ignored, problems)
+    )
+    yield from _map(_check_input, inputs, ctx, workers)
+
+
+def _check_input(item: tuple[Path, str | None], ctx: CheckContext) -> PhotoResult:
+    path, problem = item
+    return check_file(path, ctx) if problem is None else _unwalkable(path, problem)
+
+
+def _unwalkable(path: Path, problem: str) -> PhotoResult:
+    reason = f"not checked: {problem}"
+    return PhotoResult(
+        path=path, sha256=None, verdict=Verdict.BLOCK, reasons=(reason,), error=reason
+    )
 
 
 # -- detect + match -----------------------------------------------------------------------------
 
 
-def find(image: LoadedImage, ctx: CheckContext) -> Findings:
-    """Run every configured detector on every distinct frame; a crash is a failed run."""
+def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
+    """Run every configured detector on every distinct frame; a crash is a failed run.
+
+    ``match=False`` skips face encoding and matching (every face is then unconsented), as the
+    re-check of a redacted copy needs.
+    """
     policy = ctx.settings.policy
     faces: list[FaceFinding] = []
     text: list[Detection] = []
@@ -210,7 +269,7 @@ def find(image: LoadedImage, ctx: CheckContext) -> Findings:
         if digest in seen:  # identical frames (static GIF frames, MPO copies) are checked once
             continue
         seen.add(digest)
-        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx)))
+        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
         if policy.text:
             text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
         if policy.barcodes:
@@ -255,7 +314,7 @@ def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list
     return found
 
 
-def _faces(frame, ctx: CheckContext) -> tuple[list[FaceFinding], str]:
+def _faces(frame, ctx: CheckContext, match: bool = True) -> tuple[list[FaceFinding], str]:
     from photoguard.detect import registry
     from photoguard.detect.faces import merge_faces
 
@@ -266,9 +325,9 @@ def _faces(frame, ctx: CheckContext) -> tuple[list[FaceFinding], str]:
         detections += detector.detect(frame)
         versions.append(f"{detector.name}@{detector.version}")
     merged = merge_faces(detections)
-    return [
-        FaceFinding(d, m) for d, m in zip(merged, _matches(frame, merged, ctx), strict=True)
-    ], "+".join(versions)
+    unmatched = [FaceMatch(MatchStatus.UNKNOWN)] * len(merged)
+    matches = _matches(frame, merged, ctx) if match else unmatched
+    return [FaceFinding(d, m) for d, m in zip(merged, matches, strict=True)], "+".join(versions)
 
 
 def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch]:
@@ -308,96 +367,15 @@ def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     return found, f"zxing-cpp@{zxing_version()}"
 
 
-# -- redact -------------------------------------------------------------------------------------
-
-
-def redact_paths(
-    paths: Iterable[Path],
-    out_dir: Path,
-    ctx: CheckContext,
-    workers: int = 1,
-    ignored: list[Path] | None = None,
-) -> Iterator[PhotoResult]:
-    """Write a verified publishable copy of every pass/redact input under ``out_dir``.
-
-    Outputs mirror the input tree. Up-to-date outputs of an earlier run (same input bytes, same
-    run key) are kept. Block and review files get no output (an old one is removed).
-
-    Raises:
-        ConfigError: ``out_dir`` is inside an input folder.
-        FileNotFoundError: an input path does not exist.
-    """
-    from photoguard import outputs
-
-    paths = list(paths)
-    outputs.check_out_dir(out_dir, paths)
-    manifest = outputs.Manifest.open(out_dir)
-    snapshot = manifest.snapshot()
-    exclude = (*ctx.exclude, out_dir)
-    jobs = [
-        (
-            file,
-            outputs.source_key(file, root),
-            out_dir,
-            snapshot.get(outputs.source_key(file, root)),
-        )
-        for file, root in iter_inputs(paths, exclude, ignored)
-    ]
-    for (_file, key, _out, _entry), result in zip(
-        jobs, _map(_redact_job, jobs, ctx, workers), strict=True
-    ):
-        manifest.record(out_dir, key, result, ctx)
-        yield result
-
-
-def _redact_job(job, ctx: CheckContext) -> PhotoResult:
-    from photoguard import outputs
-
-    path, key, out_dir, entry = job
-    snapshot = {key: entry} if entry else {}
-    done = outputs.up_to_date(snapshot, out_dir, key, path, ctx)
-    if done is not None:
-        return done
-    outputs.remove_stale(snapshot, out_dir, key)
-    result, image = _check(path, ctx)
-    if image is None or result.verdict not in (Verdict.PASS, Verdict.REDACT):
-        return result
-    try:
-        return _render_and_verify(result, image, out_dir, key, ctx)
-    except PhotoguardError as exc:
-        reason = f"not written: {exc}"
-        return replace(result, verdict=Verdict.BLOCK, reasons=(*result.reasons, reason))
-
-
-def _render_and_verify(result, image: LoadedImage, out_dir: Path, key: str, ctx) -> PhotoResult:
-    """Redact, encode, stage; re-check the staged copy; publish it only if nothing leaks."""
-    from photoguard import outputs, render
-    from photoguard.load import load_image
-
-    frames = render.redact_image(image, result.regions, ctx.settings.policy)
-    data = render.encode(frames, image)
-    target = outputs.output_path(out_dir, key, render.output_suffix(image.format))
-    staged = outputs.stage(target, data)
-    try:
-        written = load_image(staged, max_pixels=ctx.settings.policy.max_pixels)
-        leaks = outputs.leaks(result, find(written, ctx))
-        if leaks:
-            reason = f"not written: verification found {leaks} in the redacted copy"
-            return replace(result, verdict=Verdict.BLOCK, reasons=(*result.reasons, reason))
-        outputs.commit(staged, target)
-    finally:
-        outputs.discard(staged)
-    return replace(result, output=target, output_sha256=hashlib.sha256(data).hexdigest())
-
-
 # -- workers ------------------------------------------------------------------------------------
 
 
-def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator[PhotoResult]:
+def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
     """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes.
 
     At most ``2 * workers`` items are in flight, so memory stays flat however many files there
-    are. Worker processes build their models once and keep them.
+    are. Worker processes build their models once and keep them, and die with this process
+    (kill -9 included); on any exit from here, Ctrl-C included, they are stopped at once.
     """
     if workers <= 1:
         for item in items:
@@ -411,10 +389,10 @@ def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator[Photo
         max_workers=workers,
         mp_context=mp.get_context("spawn"),
         initializer=_worker_init,
-        initargs=(_threads_per_worker(workers), ctx),
+        initargs=(_threads_per_worker(workers), ctx, os.getpid()),
     )
     pending: deque = deque()
-    with pool:
+    try:
         for item in items:
             # The context (settings, the registry snapshot) went to each worker once, at start.
             pending.append(pool.submit(_in_worker, fn, item))
@@ -422,6 +400,16 @@ def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator[Photo
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _threads_per_worker(workers: int) -> int:
@@ -437,17 +425,37 @@ _WORKER_CTX: CheckContext | None = None
 """The run's context in a worker process, set once by _worker_init."""
 
 
-def _worker_init(threads: int, ctx: CheckContext) -> None:
+def _worker_init(threads: int, ctx: CheckContext, parent: int) -> None:
     global _WORKER_CTX
+    import signal
+
     # Read by photoguard.detect.runtime when a worker builds its onnxruntime sessions.
     os.environ["PHOTOGUARD_THREADS"] = str(threads)
     _WORKER_CTX = ctx
+    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent(parent)
 
 
 def _in_worker(fn, item) -> PhotoResult:
     if _WORKER_CTX is None:
         raise RuntimeError("worker process was not initialised")
     return fn(item, _WORKER_CTX)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies (kill -9 included); Linux only."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the executor's own broken-pipe handling is what remains
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def _sha256_or_none(path: Path) -> str | None:
@@ -460,5 +468,7 @@ def _sha256_or_none(path: Path) -> str | None:
     except OSError:
         return None
 
+
+from photoguard.publish import redact_paths  # noqa: E402 - redact builds on the above
 
 __all__ = ["Action", "CheckContext", "check_file", "check_paths", "iter_inputs", "redact_paths"]

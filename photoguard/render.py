@@ -52,18 +52,26 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
     for region in regions:
         if region.action is not Action.REDACT:
             continue
-        if region.kind is RegionKind.FACE:
-            box = region.box.scale(policy.face_mask_scale).clamp(width, height)
-            style, shape = policy.face_style, policy.face_mask
-        else:
-            box = region.box.pad(policy.text_padding).clamp(width, height)
-            style, shape = policy.text_style, MaskShape.BOX
+        box, mask = region_mask(region, policy, width, height)
         if box.area:
-            mask = _mask(box, shape)
-            if region.polygon and region.kind is not RegionKind.FACE:
-                mask = _polygon_mask(box, region.polygon, policy.text_padding)
+            style = policy.face_style if region.kind is RegionKind.FACE else policy.text_style
             _cover(out, box, style, mask, rng)
     return out
+
+
+def region_mask(region: Region, policy: Policy, width: int, height: int) -> tuple[Box, np.ndarray]:
+    """The pixels ``redact_frame`` covers for one region: a clamped box and a mask within it."""
+    if region.kind is RegionKind.FACE:
+        box = region.box.scale(policy.face_mask_scale).clamp(width, height)
+        shape = policy.face_mask
+    else:
+        box = region.box.pad(policy.text_padding).clamp(width, height)
+        shape = MaskShape.BOX
+    if not box.area:
+        return box, np.zeros((0, 0), dtype=bool)
+    if region.polygon and region.kind is not RegionKind.FACE:
+        return box, _polygon_mask(box, region.polygon, policy.text_padding)
+    return box, _mask(box, shape)
 
 
 def _cover(out: np.ndarray, box: Box, style: Style, mask: np.ndarray, rng) -> None:

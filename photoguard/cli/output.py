@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 
 from photoguard.cli import codes
-from photoguard.errors import ConfigError, PhotoguardError
+from photoguard.errors import ConfigError, Interrupted, PhotoguardError
 from photoguard.types import PhotoResult
 
 console = Console()
@@ -53,6 +53,9 @@ def errors_to_exit() -> Iterator[None]:
     """Turn named errors into one-line messages and exit codes; never a traceback."""
     try:
         yield
+    except Interrupted as exc:
+        err(str(exc))
+        raise typer.Exit(exc.exit_code) from None
     except FileNotFoundError as exc:
         raise fail(f"no such file or folder: {exc.args[0] if exc.args else exc}", 2) from None
     except PhotoguardError as exc:
@@ -112,6 +115,44 @@ def record_run(settings, command: str, results: list[PhotoResult], no_registry: 
     with errors_to_exit():
         run_id = record(settings, command, results)
     err(f"audit: run {run_id} recorded")
+
+
+def run_recorder(settings, command: str, no_registry: bool):
+    """An audit recorder that records each file as it is decided (None with --no-registry)."""
+    if no_registry:
+        return None
+    from photoguard.consent.audit import RunRecorder
+
+    with errors_to_exit():
+        return RunRecorder(settings, command)
+
+
+def finish_recorder(recorder, results: list[PhotoResult]) -> None:
+    """Record the run's own entry after its files; say so on stderr."""
+    if recorder is None:
+        if results:
+            err("audit: run not recorded (--no-registry)")
+        return
+    if not results:
+        recorder.close()
+        return
+    with errors_to_exit():
+        run_id = recorder.finish()
+    err(f"audit: run {run_id} recorded")
+
+
+def abandon(recorder, interrupted: bool) -> None:
+    """A run that stopped early: its files are recorded; an interrupted run is closed too."""
+    if recorder is None:
+        return
+    try:
+        if interrupted and recorder.results:
+            run_id = recorder.finish(interrupted=True)
+            err(f"audit: run {run_id} recorded ({len(recorder.results)} files)")
+        else:
+            recorder.close()
+    except PhotoguardError as exc:  # every copy written so far was already recorded
+        err(f"audit: run not closed: {exc}")
 
 
 @dataclass(frozen=True)

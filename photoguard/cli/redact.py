@@ -26,6 +26,7 @@ from photoguard.cli.check import (
     Workers,
     build_context,
 )
+from photoguard.errors import Interrupted
 
 HELP = (
     "Write publishable copies: unconsented faces and PHI covered, metadata stripped.\n\n"
@@ -70,11 +71,17 @@ def redact(
         thumbnails=html_out is not None,
     )
     ignored: list[Path] = []
-    with output.errors_to_exit():
-        total = output.count_inputs(paths, (*run_ctx.exclude, out))
-        jobs = redact_paths(paths, out, run_ctx, workers, ignored)
-        results = output.collect(jobs, total, "redacting")
-    output.record_run(run_ctx.settings, "redact", results, no_registry)
+    recorder = output.run_recorder(run_ctx.settings, "redact", no_registry)
+    try:
+        with output.errors_to_exit():
+            total = output.count_inputs(paths, (*run_ctx.exclude, out))
+            hook = recorder.file if recorder else None  # each file audited before it is published
+            jobs = redact_paths(paths, out, run_ctx, workers, ignored, before_publish=hook)
+            results = output.collect(jobs, total, "redacting")
+    except typer.Exit as exc:
+        output.abandon(recorder, interrupted=exc.exit_code == Interrupted.exit_code)
+        raise
+    output.finish_recorder(recorder, results)
     output.finish_redact(
         results,
         run_ctx.settings,

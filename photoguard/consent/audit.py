@@ -18,7 +18,7 @@ import os
 import socket
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -123,25 +123,71 @@ def record_run(settings: Settings, command: str, results: Sequence[PhotoResult])
     Raises:
         RegistryError: the registry cannot be opened or written.
     """
-    from photoguard import __version__
-
     if command not in COMMANDS:
         raise ValueError(f"unknown command {command!r}")
-    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+    run_id = _run_id()
+    run = _run_payload(run_id, command, settings, results)
+    items = [("run", run), *(("file", _file_payload(run_id, command, r)) for r in results)]
+    # Writing a run creates the registry when there is none yet (the default location).
+    with db.Database(db.normalize_url(settings.db_url)) as database, database.transaction() as s:
+        append(s, items)
+    return run_id
+
+
+class RunRecorder:
+    """Records a run file by file: each file's entry is appended (and committed) when the
+    caller says, for ``redact`` before the copy is renamed into place, so that no published
+    copy is ever missing from the trail; the run's own entry follows at the end.
+
+    Raises:
+        RegistryError: the registry cannot be opened or written (from any method).
+    """
+
+    def __init__(self, settings: Settings, command: str) -> None:
+        if command not in COMMANDS:
+            raise ValueError(f"unknown command {command!r}")
+        self.settings, self.command, self.run_id = settings, command, _run_id()
+        self.results: list[PhotoResult] = []
+        self._database = db.Database(db.normalize_url(settings.db_url))
+
+    def file(self, result: PhotoResult) -> None:
+        """Append one file's entry, with the authorizations its copy relies on."""
+        with self._database.transaction() as session:
+            append(session, [("file", _file_payload(self.run_id, self.command, result))])
+        self.results.append(replace(result, thumbnail=None))
+
+    def finish(self, interrupted: bool = False) -> str:
+        """Append the run's entry (counts of the files recorded) and close; the run id."""
+        try:
+            run = _run_payload(self.run_id, self.command, self.settings, self.results)
+            if interrupted:
+                run["interrupted"] = True
+            with self._database.transaction() as session:
+                append(session, [("run", run)])
+        finally:
+            self.close()
+        return self.run_id
+
+    def close(self) -> None:
+        self._database.close()
+
+
+def _run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:12]}"
+
+
+def _run_payload(run_id: str, command: str, settings: Settings, results) -> dict[str, Any]:
+    from photoguard import __version__
+
     detectors = sorted({(d.name, d.version) for r in results for d in r.detectors})
     policy = settings.policy
-    run = {
+    return {
         "run": run_id, "command": command, **actor(), "photoguard": __version__,
         "detectors": [{"name": n, "version": v} for n, v in detectors],
         "policy_sha256": policy.digest(), "channel": policy.channel, "purpose": policy.purpose,
         "as_of": settings.as_of or date.today(), "files": len(results),
         "verdicts": _count(r.verdict.value for r in results),
     }  # fmt: skip
-    items = [("run", run), *(("file", _file_payload(run_id, command, r)) for r in results)]
-    # Writing a run creates the registry when there is none yet (the default location).
-    with db.Database(db.normalize_url(settings.db_url)) as database, database.transaction() as s:
-        append(s, items)
-    return run_id
 
 
 def _file_payload(run_id: str, command: str, r: PhotoResult) -> dict[str, Any]:
