@@ -96,12 +96,25 @@ def _run(command, paths, out, settings, channel, purpose, db, registry, workers)
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if out is None:
         results = list(check_paths(inputs, ctx, workers))
-    else:
-        results = list(redact_paths(inputs, out, ctx, workers))
-    if registry and results:
-        from photoguard.consent.audit import record_run
+        if registry and results:
+            from photoguard.consent.audit import record_run
 
-        record_run(settings, command, results)
+            record_run(settings, command, results)
+        return results
+    if not registry:
+        return list(redact_paths(inputs, out, ctx, workers))
+    from photoguard.consent.audit import RunRecorder
+
+    recorder = RunRecorder(settings, command)  # each file audited before its copy is published
+    try:
+        results = list(redact_paths(inputs, out, ctx, workers, before_publish=recorder.file))
+    except BaseException:
+        recorder.close()
+        raise
+    if results:
+        recorder.finish()
+    else:
+        recorder.close()
     return results
 
 

@@ -10,10 +10,11 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from photoguard.errors import EnvironmentProblem, PhotoguardError
+from photoguard.errors import EnvironmentProblem, Interrupted, PhotoguardError
+from photoguard.inputs import iter_inputs
 from photoguard.policy import decide
 from photoguard.settings import Settings
 from photoguard.types import (
@@ -30,9 +31,6 @@ from photoguard.types import (
     Verdict,
 )
 
-OUTPUT_MARKER = ".photoguard-output"
-"""Marks a folder as photoguard's own output (and holds its manifest); never an input."""
-
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -45,109 +43,6 @@ class CheckContext:
     exclude: tuple[Path, ...] = ()
     thumbnails: bool = False
     """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
-
-
-# -- inputs -------------------------------------------------------------------------------------
-
-
-SIDECAR_SUFFIXES = frozenset(
-    {".md", ".txt", ".rst", ".json", ".jsonl", ".csv", ".toml", ".yaml", ".yml", ".py", ".log"}
-)
-"""Documentation and data files that may sit beside photos. Inside folders, such a file is
-ignored (and listed as ignored) only when its content is plain text; anything else with one of
-these names (a JPEG renamed .txt, say) is checked like every other file."""
-
-
-def iter_inputs(
-    paths: Iterable[Path],
-    exclude: Iterable[Path] = (),
-    ignored: list[Path] | None = None,
-    problems: dict[Path, str] | None = None,
-) -> Iterator[tuple[Path, Path]]:
-    """Yield ``(file, root)`` for every input file under ``paths``, in a stable order.
-
-    ``root`` is the folder the file was found under (or the file's own folder when it was named
-    directly), so outputs can mirror the input tree. Hidden files and folders, photoguard's
-    output folders and plain-text sidecar files (collected in ``ignored``) are skipped inside
-    folders; a file named explicitly is always an input. A folder is walked once however many
-    symlinks lead to it. What cannot be walked safely (a symlink loop, a symlink leading out of
-    the input folder, an unreadable folder) is yielded too, with its reason in ``problems``,
-    so that it becomes one blocked file instead of stopping the run.
-
-    Raises:
-        FileNotFoundError: a named path does not exist.
-    """
-    excluded = {os.path.realpath(p) for p in exclude}
-    problems = {} if problems is None else problems
-    for path in paths:
-        if not os.path.lexists(path):
-            raise FileNotFoundError(str(path))
-        if path.is_dir():
-            walk = _Walk(os.path.realpath(path), excluded, ignored, problems)
-            for file in walk.folder(path):
-                yield file, path
-        elif os.path.realpath(path) not in excluded:
-            yield path, path.parent
-
-
-@dataclass
-class _Walk:
-    root: str
-    excluded: set[str]
-    ignored: list[Path] | None
-    problems: dict[Path, str]
-    seen: set[str] = field(default_factory=set)
-
-    def folder(self, folder: Path) -> Iterator[Path]:
-        real = os.path.realpath(folder)
-        if real in self.seen or real in self.excluded or (folder / OUTPUT_MARKER).exists():
-            return  # a folder reached again through a symlink (a loop) is walked once
-        self.seen.add(real)
-        try:
-            children = sorted(folder.iterdir(), key=lambda p: p.name)
-        except OSError as exc:
-            yield self._problem(folder, f"folder cannot be read: {exc.strerror or exc}")
-            return
-        for child in children:
-            if not child.name.startswith("."):
-                yield from self._child(child)
-
-    def _child(self, child: Path) -> Iterator[Path]:
-        if child.is_symlink():
-            try:
-                child.stat()
-            except OSError as exc:
-                yield self._problem(child, f"symlink cannot be followed: {exc.strerror or exc}")
-                return
-            target = os.path.realpath(child)
-            if target != self.root and not target.startswith(self.root.rstrip("/") + "/"):
-                yield self._problem(child, "symlink leads outside the input folder: not followed")
-                return
-        if child.is_dir():
-            yield from self.folder(child)
-        elif os.path.realpath(child) in self.excluded:
-            return
-        elif _is_text_sidecar(child):
-            if self.ignored is not None:
-                self.ignored.append(child)
-        else:
-            yield child
-
-    def _problem(self, path: Path, reason: str) -> Path:
-        self.problems[path] = reason
-        return path
-
-
-def _is_text_sidecar(path: Path) -> bool:
-    if path.suffix.lower() not in SIDECAR_SUFFIXES:
-        return False
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(4096)
-        head.decode("utf-8")
-    except (OSError, UnicodeDecodeError):
-        return False
-    return b"\0" not in head
 
 
 def preflight(settings: Settings) -> None:
@@ -367,6 +262,79 @@ def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     return found, f"zxing-cpp@{zxing_version()}"
 
 
+# -- redact -------------------------------------------------------------------------------------
+
+
+def redact_paths(
+    paths: Iterable[Path],
+    out_dir: Path,
+    ctx: CheckContext,
+    workers: int = 1,
+    ignored: list[Path] | None = None,
+    before_publish: Callable[[PhotoResult], None] | None = None,
+) -> Iterator[PhotoResult]:
+    """Write a verified publishable copy of every pass/redact input under ``out_dir``.
+
+    Outputs mirror the input tree. Up-to-date outputs of an earlier run (same input bytes, same
+    run key) are kept. Block and review files get no output (an old one is removed). Only files
+    the folder's manifest says photoguard wrote are ever replaced or removed.
+
+    Args:
+        before_publish: called in this process with each file's result, before its copy is
+            renamed into place (and for files with no new copy): the audit trail hooks in here.
+            If it raises, that copy is not published and the run stops.
+
+    Raises:
+        ConfigError: ``out_dir`` is inside an input folder, or an input inside ``out_dir``.
+        OutputBusy: another run holds ``out_dir``.
+        FileNotFoundError: an input path does not exist.
+        Interrupted: Ctrl-C; every copy published so far is complete and was recorded.
+    """
+    from photoguard import outputs, publish
+
+    paths = list(paths)
+    outputs.check_out_dir(out_dir, paths)
+    with outputs.hold(out_dir):
+        manifest = outputs.Manifest.open(out_dir)
+        run = outputs.run_key(ctx, publish.detector_versions(ctx.settings))
+        problems: dict[Path, str] = {}
+        inputs = iter_inputs(paths, (*ctx.exclude, out_dir), ignored, problems)
+        jobs = [
+            (file, key, out_dir, manifest.entries.get(key), run, problems.get(file))
+            for file, root in inputs
+            for key in (outputs.source_key(file, root),)
+        ]
+        written = 0
+        try:
+            for job, (result, staged) in zip(
+                jobs, _map(_redact_job, jobs, ctx, workers), strict=True
+            ):
+                result = publish.publish(result, staged, job, manifest, before_publish)
+                written += result.output is not None
+                yield result
+        except KeyboardInterrupt:
+            raise Interrupted(written, len(jobs)) from None
+
+
+def _redact_job(job, ctx: CheckContext) -> tuple[PhotoResult, Path | None]:
+    """Check one input and stage its verified copy; (result, staged file or None)."""
+    from photoguard import outputs, publish
+
+    path, key, out_dir, entry, run, problem = job
+    if problem is not None:
+        return _unwalkable(path, problem), None
+    done = outputs.up_to_date(entry, out_dir, path, run)
+    if done is not None:
+        return done, None
+    result, image = _check(path, ctx)
+    if image is None or result.verdict not in (Verdict.PASS, Verdict.REDACT):
+        return result, None
+    try:
+        return publish.render_and_verify(result, image, out_dir, key, ctx, find)
+    except PhotoguardError as exc:
+        return publish.not_written(result, str(exc)), None
+
+
 # -- workers ------------------------------------------------------------------------------------
 
 
@@ -468,7 +436,5 @@ def _sha256_or_none(path: Path) -> str | None:
     except OSError:
         return None
 
-
-from photoguard.publish import redact_paths  # noqa: E402 - redact builds on the above
 
 __all__ = ["Action", "CheckContext", "check_file", "check_paths", "iter_inputs", "redact_paths"]

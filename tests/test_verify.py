@@ -77,8 +77,12 @@ def test_a_renderer_that_paints_nothing_publishes_nothing(tmp_path, monkeypatch)
     assert [p.name for p in (tmp_path / "out").iterdir()] == [".photoguard-output"]
 
 
-def test_a_face_the_first_pass_missed_is_redacted_in_verification(tmp_path, monkeypatch):
-    real_find = pipeline.find
+def test_a_face_the_first_pass_missed_is_redacted_in_verification_without_encoding(
+    tmp_path, monkeypatch
+):
+    from photoguard.detect import faces as face_module
+
+    real_find, real_encode, encoded = pipeline.find, face_module.encode_faces, []
 
     def first_pass_misses_a_face(image, ctx, match=True):
         found = real_find(image, ctx, match)
@@ -86,33 +90,23 @@ def test_a_face_the_first_pass_missed_is_redacted_in_verification(tmp_path, monk
             found = dataclasses.replace(found, faces=found.faces[:1])
         return found
 
+    def counted(frame, boxes):
+        encoded.append(len(boxes))
+        return real_encode(frame, boxes)
+
     monkeypatch.setattr(pipeline, "find", first_pass_misses_a_face)
+    monkeypatch.setattr(face_module, "encode_faces", counted)
     src = _folder(tmp_path, "visit.jpg")
-    [result] = redact_paths([src], tmp_path / "out", _face_context())
+    ctx = dataclasses.replace(_face_context(), enrolled=())  # a registry with nobody enrolled
+    [result] = redact_paths([src], tmp_path / "out", ctx)
     assert result.verdict is Verdict.REDACT and result.output is not None, result.reasons
     assert "verification found 1 more region(s)" in result.reasons[-1]
+    assert encoded == [2]  # the first pass encoded both faces; verification encoded none
     faces = [r for r in result.regions if r.kind is RegionKind.FACE]
     assert len(faces) == 2
     original = np.asarray(Image.open(src / "visit.jpg").convert("RGB"))
     output = np.asarray(Image.open(result.output).convert("RGB"))
     assert _recognisable(original, output, [f.box for f in faces]) == [False, False]
-
-
-def test_verification_encodes_no_face(tmp_path, monkeypatch):
-    from photoguard.detect import faces
-
-    calls = []
-    real = faces.encode_faces
-
-    def counted(frame, boxes):
-        calls.append(len(boxes))
-        return real(frame, boxes)
-
-    monkeypatch.setattr(faces, "encode_faces", counted)
-    ctx = dataclasses.replace(_face_context(), enrolled=())  # a registry with nobody enrolled
-    [result] = redact_paths([_folder(tmp_path, "visit.jpg")], tmp_path / "out", ctx)
-    assert result.output is not None
-    assert calls == [2]  # the first pass only
 
 
 @pytest.mark.parametrize("style", ["fill", "pixelate", "blur"])
