@@ -63,7 +63,64 @@ def encode_corpus(corpus: Path):
     return faces
 
 
-def evaluate(faces, threshold: float, margin: float, near_miss: float):
+def encode_scaled(corpus: Path, side: int):
+    """Like encode_corpus, but each labelled face encoded in a copy of its photo shrunk so that
+    the face is ``side`` px tall (its label box, dlib-style, encoded directly; never upscaled)."""
+    import cv2
+
+    from photoguard.detect import dlib_faces
+    from photoguard.load import load_image
+    from photoguard.types import Box
+
+    floor, dlib_faces.MIN_ENCODE_SIDE = dlib_faces.MIN_ENCODE_SIDE, 1  # measure below the floor
+    faces = []
+    try:
+        for line in (corpus / "labels.jsonl").open():
+            record = json.loads(line)
+            if not record["faces"]:
+                continue
+            frame = load_image(corpus / record["file"]).frames[0]
+            for box, identity in zip(record["faces"], record["face_identities"], strict=True):
+                label = Box(*box)
+                k = min(1.0, side / max(1, label.height))
+                small = cv2.resize(frame, None, fx=k, fy=k, interpolation=cv2.INTER_AREA)
+                scaled = Box.from_float(label.x0 * k, label.y0 * k, label.x1 * k, label.y1 * k)
+                [encoding] = dlib_faces.encode_faces(small, [scaled])
+                faces.append((identity, record.get("recognition_role"), record["file"], encoding))
+    finally:
+        dlib_faces.MIN_ENCODE_SIDE = floor
+    return faces
+
+
+def by_size(corpus: Path, faces, threshold: float, margin: float) -> list[str]:
+    """Matching of queries shrunk to a face size against the full-resolution gallery."""
+    lines = [
+        "",
+        f"### By face size (queries shrunk, gallery at full resolution, threshold {threshold})",
+        "",
+        "A face too small to recognise is unconsented by rule (never matched): the floor is the "
+        "smallest size at which no impostor is accepted and genuine faces still match.",
+        "",
+        "| face side (px) | encoded | TAR | to review | wrong person | false accepts | FAR |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for side in SIZES:
+        queries = encode_scaled(corpus, side)
+        r = evaluate(faces, threshold, margin, 0.04, queries=queries)
+        encoded = sum(e is not None for *_, e in queries)
+        lines.append(
+            f"| {side} | {encoded}/{len(queries)} "
+            f"| {r['accepted'] / max(1, r['genuine']):.3f} ({r['accepted']}/{r['genuine']}) "
+            f"| {r['review']} | {r['wrong']} | {r['false_accepts']} "
+            f"| {r['false_accepts'] / max(1, r['impostors']):.4f} |"
+        )
+    return lines
+
+
+SIZES = (20, 24, 28, 32, 40, 48, 64)
+
+
+def evaluate(faces, threshold: float, margin: float, near_miss: float, queries=None):
     from photoguard.match import MatchRules, match_faces
     from photoguard.types import EnrolledPerson, MatchStatus
 
@@ -78,8 +135,9 @@ def evaluate(faces, threshold: float, margin: float, near_miss: float):
         i: EnrolledPerson(i, np.stack(e), False, MatchStatus.CONSENTED, f"AUTH-{i}")
         for i, e in gallery.items()
     }
-    genuine = [(i, e) for i, r, _f, e in faces if r != "enroll" and i in people]
-    strangers = [e for i, r, _f, e in faces if i is None]
+    queries = faces if queries is None else queries
+    genuine = [(i, e) for i, r, _f, e in queries if r != "enroll" and i in people]
+    strangers = [e for i, r, _f, e in queries if i is None]
     out = {
         "genuine": len(genuine),
         "accepted": 0,
@@ -97,11 +155,11 @@ def evaluate(faces, threshold: float, margin: float, near_miss: float):
         out["unencodable"] += m.status is MatchStatus.UNENCODABLE
     # impostors: faces with no identity against the full gallery, and every identity's faces
     # (queries and its enrolment photo) against the gallery without that identity
-    outsiders = [e for i, _r, _f, e in faces if i is not None and i not in people]
+    outsiders = [e for i, _r, _f, e in queries if i is not None and i not in people]
     trials = [(enc, list(people.values())) for enc in strangers + outsiders]
     for identity in people:
         others = [p for k, p in people.items() if k != identity]
-        trials += [(e, others) for i, _r, _f, e in faces if i == identity]
+        trials += [(e, others) for i, _r, _f, e in queries if i == identity]
     for enc, others in trials:
         [m] = match_faces([enc], others, rules)
         out["impostors"] += 1
@@ -141,6 +199,7 @@ def main(argv=None) -> int:
             f"| {r['review']} | {r['wrong']} | {r['impostors']} | {r['false_accepts']} "
             f"| {r['false_accepts'] / max(1, r['impostors']):.4f} |"
         )
+    lines += by_size(args.corpus, faces, policy.match_threshold, policy.match_margin)
     text = "\n".join(lines) + "\n"
     args.out.write_text(text)
     print(text)

@@ -228,14 +228,17 @@ def _faces(frame, ctx: CheckContext, match: bool = True) -> tuple[list[FaceFindi
 def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch]:
     if ctx.enrolled is None or not faces:
         return [FaceMatch(MatchStatus.NOT_CHECKED)] * len(faces)
-    from photoguard.detect.faces import encode_faces
+    from photoguard.detect.faces import encode_faces, recognisable
     from photoguard.match import MatchRules, match_faces
 
     policy = ctx.settings.policy
     rules = MatchRules(policy.match_threshold, policy.match_threshold_minor, policy.match_margin)
-    encodings = encode_faces(frame, [d.box for d in faces])
+    # A face too small to recognise is not encoded: it is unconsented by rule.
+    large = [recognisable(d.box) for d in faces]
+    encodings = encode_faces(frame, [d.box for d, ok in zip(faces, large, strict=True) if ok])
     # The encodings of unmatched faces live only in this frame's memory: never stored.
-    return match_faces(encodings, ctx.enrolled, rules)
+    matched = iter(match_faces(encodings, ctx.enrolled, rules))
+    return [next(matched) if ok else FaceMatch(MatchStatus.TOO_SMALL) for ok in large]
 
 
 def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:

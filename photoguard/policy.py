@@ -28,6 +28,7 @@ _UNCONSENTED_WHY = {
     MatchStatus.REVOKED: "authorization revoked",
     MatchStatus.OUT_OF_SCOPE: "authorization does not cover this channel or purpose",
     MatchStatus.UNENCODABLE: "face cannot be recognised (turned, masked or too small)",
+    MatchStatus.TOO_SMALL: "face too small to recognise: unconsented by rule",
 }
 
 

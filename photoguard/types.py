@@ -181,6 +181,8 @@ class MatchStatus(StrEnum):
     REVOKED = "revoked"
     OUT_OF_SCOPE = "out-of-scope"
     UNENCODABLE = "unencodable"
+    TOO_SMALL = "too-small"
+    """Smaller than a face can be recognised: never encoded, unconsented by rule."""
     NOT_CHECKED = "not-checked"
     """No registry was consulted: every face counts as unconsented."""
 

@@ -114,3 +114,41 @@ def test_a_failed_conversion_falls_back_to_dlibs_network(monkeypatch):
     finally:
         face_encoder.load.cache_clear()
         dlib_faces._onnx_encoder.cache_clear()
+
+
+# -- the size rule, through the real pipeline ------------------------------------------------------
+
+
+def _context(enrolled_from: np.ndarray):
+    from dataclasses import replace
+
+    from photoguard.detect.registry import get
+    from photoguard.pipeline import CheckContext
+    from photoguard.settings import load_settings
+    from photoguard.types import EnrolledPerson, MatchStatus
+
+    [face] = get("faces").detect(enrolled_from)
+    [encoding] = dlib_faces.encode_faces(enrolled_from, [face.box])
+    person = EnrolledPerson("P1", encoding[None], False, MatchStatus.CONSENTED, "AUTH-000001")
+    settings = load_settings(None)
+    policy = replace(settings.policy, text=False, barcodes=False)  # faces are what is tested
+    return CheckContext(settings=replace(settings, policy=policy), enrolled=(person,))
+
+
+def test_a_face_too_small_to_recognise_is_unconsented_by_rule_and_says_so(tmp_path):
+    from photoguard.pipeline import check_file
+    from photoguard.types import Verdict
+
+    astronaut = skimage.data.astronaut()
+    ctx = _context(astronaut)
+    Image.fromarray(astronaut).save(tmp_path / "large.png")
+    small = Image.fromarray(astronaut).resize((180, 180), Image.Resampling.LANCZOS)
+    small.save(tmp_path / "small.png")  # the face is now ~32 px: found, but not recognisable
+
+    large = check_file(tmp_path / "large.png", ctx)
+    assert large.verdict is Verdict.PASS, large.reasons  # control: the same person, recognised
+    result = check_file(tmp_path / "small.png", ctx)
+    assert result.verdict is not Verdict.PASS
+    assert any("too small to recognise" in r for r in result.reasons), result.reasons
+    faces = [r for r in result.regions if r.kind.value == "face"]
+    assert faces and all(r.authorization is None for r in faces)

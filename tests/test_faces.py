@@ -57,7 +57,8 @@ def face(x0: int, y0: int, x1: int, y1: int, score: float, **kw: object) -> Dete
 
 def test_detectors_are_registered_by_name() -> None:
     names = registry.names()
-    for name in ("centerface", "centerface-pyramid", "hog", "faces", *DEFAULT_FACE_DETECTORS):
+    names = ("centerface", "centerface-pyramid", "centerface-cascade", "hog", "faces")
+    for name in (*names, *DEFAULT_FACE_DETECTORS):
         assert name in names
 
 
@@ -74,7 +75,9 @@ def test_importing_faces_loads_no_heavy_library() -> None:
 # -- real detectors on real photos -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["faces", "centerface", "centerface-pyramid"])
+@pytest.mark.parametrize(
+    "name", ["faces", "centerface", "centerface-pyramid", "centerface-cascade"]
+)
 def test_centerface_finds_the_astronaut(name: str) -> None:
     detector = registry.get(name)
     found = detector.detect(skimage.data.astronaut())
@@ -292,3 +295,15 @@ def test_recall_on_corpus_photos(corpus) -> None:
     # the corpus was labelled; CenterFace misses one and boxes the other 1 px short of IoU 0.3.
     assert hits >= labels - 2
     assert false_pos <= 1
+
+
+def test_cascade_pyramid_stops_at_half_resolution_and_rechecks_low_scores() -> None:
+    """On 12 MP the cascade's finest rung is half resolution; a low-scoring candidate is kept
+    only when the full-resolution re-check confirms it."""
+    from photoguard.detect.faces import CASCADE_FINE, _confirms
+
+    assert max(plan_scales(3000, 4000, CASCADE_FINE)) == CASCADE_FINE
+    assert max(plan_scales(3000, 4000)) == 1.0
+    candidate = Box(659, 144, 685, 185)
+    assert _confirms(candidate, Box(674, 146, 688, 163))  # offset, IoU < 0.3: the same face
+    assert not _confirms(candidate, Box(700, 144, 726, 185))  # a neighbour beside it
