@@ -8,6 +8,7 @@ quarter of the region) plus noise. A light blur that could be undone is not offe
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -192,14 +193,40 @@ THUMBNAIL_SIZE = 360
 
 
 def thumbnail(image: LoadedImage, regions: Sequence[Region], policy: Policy) -> bytes:
-    """A small JPEG of the redacted first frame: the only picture a report may show."""
+    """A small JPEG of the redacted first frame: the only picture a report may show.
+
+    The frame is shrunk first and redacted at thumbnail size (not all 12 MP redacted to show
+    360 px). Regions are scaled outward and grown by the resampling filter's reach, so
+    that no thumbnail pixel mixes in a pixel the full-size redaction would have covered.
+    """
+    from dataclasses import replace
+
     from PIL import Image
 
-    frame = redact_frame(
-        image.frames[0], [r for r in regions if r.frame == 0], policy, int(image.sha256[:8], 16)
-    )
+    frame = image.frames[0]
     im = Image.fromarray(frame, "RGB")
     im.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS)
+    k = im.width / frame.shape[1]
+    small = [_shrunk(r, k) for r in regions if r.frame == 0]
+    padding = math.ceil(policy.text_padding * k)
+    redacted = redact_frame(
+        np.asarray(im), small, replace(policy, text_padding=padding), int(image.sha256[:8], 16)
+    )
     buffer = io.BytesIO()
-    im.save(buffer, format="JPEG", quality=80)
+    Image.fromarray(redacted, "RGB").save(buffer, format="JPEG", quality=80)
     return buffer.getvalue()
+
+
+THUMBNAIL_FRINGE = 3
+"""Lanczos (a = 3) reaches 3 output pixels: a shrunk region grows by that much on every side."""
+
+
+def _shrunk(region: Region, k: float) -> Region:
+    """``region`` at scale ``k``, rounded outward and grown by THUMBNAIL_FRINGE. A text
+    polygon is dropped: its whole (grown) box is covered in the thumbnail."""
+    from dataclasses import replace
+
+    b, f = region.box, THUMBNAIL_FRINGE
+    x0, y0 = math.floor(b.x0 * k) - f, math.floor(b.y0 * k) - f
+    box = Box(x0, y0, math.ceil(b.x1 * k) + f, math.ceil(b.y1 * k) + f)
+    return replace(region, box=box, polygon=None)
