@@ -44,8 +44,10 @@ Exit codes (the worst file decides):
   0  every file has a publishable copy in --out
   4  at least one file needs a person's review (listed, not written)
   5  at least one file is blocked (listed, not written)
-  2  usage error (bad option, output folder inside an input, missing path)
-  3  environment problem (Tesseract, a model, the registry or the disk)"""
+  2  usage error (bad option, output folder and an input overlap, missing path)
+  3  environment problem (Tesseract, a model, the registry or the disk), or --out
+     in use by another redact run
+  130  interrupted (Ctrl-C): copies written so far are complete and audited"""
 
 
 def for_check(results: Iterable[PhotoResult]) -> int:
