@@ -104,7 +104,8 @@ _ENUMS = {
 
 
 def find_config(explicit: Path | None) -> Path | None:
-    """The policy file to use: the flag, then the environment, then ./photoguard.toml."""
+    """The policy file to use: the flag, the environment, ./photoguard.toml, then the user's
+    (``photoguard init``); None: the built-in default policy applies."""
     if explicit is not None:
         if not explicit.is_file():
             raise ConfigError(f"policy file not found: {explicit}")
@@ -116,7 +117,12 @@ def find_config(explicit: Path | None) -> Path | None:
             raise ConfigError(f"{CONFIG_ENV} names a missing file: {path}")
         return path
     local = Path.cwd() / CONFIG_NAME
-    return local if local.is_file() else None
+    if local.is_file():
+        return local
+    from photoguard.defaults import user_config_file
+
+    user = user_config_file()  # written by `photoguard init`
+    return user if user.is_file() else None
 
 
 def load_settings(
@@ -128,7 +134,9 @@ def load_settings(
         ConfigError: the file is unreadable or holds an unknown or invalid setting.
     """
     path = find_config(config)
-    raw: dict[str, Any] = {}
+    from photoguard.defaults import builtin_raw
+
+    raw: dict[str, Any] = builtin_raw()  # no policy file: the built-in default policy
     if path is not None:
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))

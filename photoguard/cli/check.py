@@ -79,6 +79,7 @@ def build_context(
         text=False if no_text else None,
         barcodes=False if no_barcodes else None,
     )
+    output.check_scope(settings, no_registry)
     with output.errors_to_exit():
         preflight(settings)
         enrolled, names = output.registry_view(settings, no_registry)

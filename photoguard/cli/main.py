@@ -101,6 +101,9 @@ def _register_commands() -> None:
         help=check.HELP + "\n\n" + EXIT_CODES,
         no_args_is_help=True,
     )(check.check)
+    from photoguard.cli import init
+
+    app.command("init", help=init.HELP)(init.init)
     from photoguard.cli import redact
 
     app.command("redact", help=redact.HELP + "\n\n" + REDACT_EXIT_CODES, no_args_is_help=True)(

@@ -99,6 +99,41 @@ def registry_view(settings, no_registry: bool):
     return view(settings)
 
 
+def check_scope(settings, no_registry: bool) -> None:
+    """Refuse a channel or purpose that neither the policy nor the registry knows (exit 2):
+    ``--channel instagarm`` would otherwise redact every consented face without a word."""
+    from photoguard.defaults import check_known, declared
+
+    policy = settings.policy
+    channels, purposes = (
+        set(declared(settings.raw, "channels")),
+        set(declared(settings.raw, "purposes")),
+    )
+    known = policy.channel.casefold() in channels and policy.purpose.casefold() in purposes
+    if not known and not no_registry:
+        with errors_to_exit():
+            for auth in _registered(settings):
+                channels.update(auth.channels)
+                purposes.update(auth.purposes)
+    try:
+        check_known("channel", policy.channel, channels)
+        check_known("purpose", policy.purpose, purposes)
+    except ConfigError as exc:
+        raise fail(str(exc), codes.USAGE) from None
+
+
+def _registered(settings) -> list:
+    """Every authorization in the registry; none when the default registry does not exist yet."""
+    from photoguard.consent import db
+    from photoguard.consent.registry import ConsentRegistry
+
+    path = db.sqlite_file(db.normalize_url(settings.db_url))
+    if path is not None and not path.exists():
+        return []  # registry_view says so when it was named explicitly
+    with ConsentRegistry.from_settings(settings) as registry:
+        return registry.list()
+
+
 def record_run(settings, command: str, results: list[PhotoResult], no_registry: bool) -> None:
     """Record the run and its file decisions in the registry's audit trail; say so on stderr.
 

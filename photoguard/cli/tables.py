@@ -139,21 +139,24 @@ def print_results(
     console.print(summary_line(results), highlight=False)
     hidden = len(results) - len(listed)
     if not quiet and hidden and not show_all:
-        rest = plural(hidden, "other file")
+        rest = plural(hidden, "other file" if listed else "file")
         console.print(f"{rest} not listed: nothing to do (--all lists them)")
 
 
 def fit_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], width: int):
     """A table that never breaks a word: bordered when it fits ``width``, borderless when
     only that fits, else one block per row (first cell as a heading, the rest as lines)."""
+
+    def widest(i: int, cell_width) -> int:
+        return max([cell_len(headers[i])] + [cell_width(row[i]) for row in rows])
+
+    full = [widest(i, cell_len) for i in range(len(headers))]
     longest = [
-        max([cell_len(headers[i])] + [cell_len(w) for row in rows for w in row[i].split()])
-        for i in range(len(headers))
+        widest(i, lambda c: max(map(cell_len, c.split()), default=0)) for i in range(len(headers))
     ]
-    need = sum(longest)
-    if need + 3 * len(headers) + 1 <= width:
+    if sum(full) + 3 * len(headers) + 1 <= width:  # fits unwrapped, with borders
         table = Table(title=title)
-    elif need + 2 * (len(headers) - 1) <= width:
+    elif sum(longest) + 2 * (len(headers) - 1) <= width:  # fits with cells wrapped at words
         table = Table(
             title=title, box=None, pad_edge=False, padding=(0, 2, 0, 0), header_style="bold u"
         )
