@@ -11,7 +11,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-eng fonts-dejavu-core python3-pip
 # fonts for the hard text set (bench/hardset.py): print and handwriting faces
 BENCH_FONTS := fonts-liberation fonts-humor-sans fonts-dkg-handwriting fonts-comic-neue fonts-femkeklaver fonts-breip fonts-kristi fonts-dancingscript
 
-.PHONY: help setup system-deps bench-fonts demo test bench lint clean
+.PHONY: help setup system-deps bench-fonts demo test bench lint clean install
 
 help:
 	@echo "make setup   install system packages (apt, as root) and the venv at .venv/"
@@ -19,6 +19,7 @@ help:
 	@echo "make test    setup, then: the test suite"
 	@echo "make bench   setup, then: benchmarks -> bench/RESULTS.md"
 	@echo "make lint    ruff"
+	@echo "make install setup, then link photoguard into ~/.local/bin (BINDIR=...)"
 
 setup: system-deps $(VENV)/.installed
 
@@ -70,6 +71,14 @@ demo: setup
 	$(PG_DEMO) audit verify
 	$(PG_DEMO) consent takedown AUTH-000001
 	@echo "demo: report $(DEMO)/report.html, publishable copies in $(DEMO)/publish/"
+
+# `photoguard` on PATH: a link to the locked venv's command (re-run if the clone moves).
+BINDIR ?= $(HOME)/.local/bin
+install: setup
+	mkdir -p $(BINDIR)
+	ln -sf $(CURDIR)/$(VENV)/bin/photoguard $(BINDIR)/photoguard
+	@case ":$$PATH:" in *":$(BINDIR):"*) ;; *) echo "add $(BINDIR) to PATH";; esac
+	@echo "installed $(BINDIR)/photoguard; photoguard init writes your policy file"
 
 test: setup
 	$(PY) -m pytest -n 2 --durations=15
