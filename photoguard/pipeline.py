@@ -160,10 +160,11 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
     runs: dict[str, DetectorRun] = {}
     seen: set[bytes] = set()
     for index, frame in enumerate(image.frames):
-        digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
-        if digest in seen:  # identical frames (static GIF frames, MPO copies) are checked once
-            continue
-        seen.add(digest)
+        if len(image.frames) > 1:  # a single frame needs no hash (36 MB of it at 12 MP)
+            digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
+            if digest in seen:  # identical frames (static GIF frames, MPO copies): checked once
+                continue
+            seen.add(digest)
         faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
         if policy.text:
             text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
