@@ -111,7 +111,8 @@ def render_and_verify(
             return not_written(result, found), None
         more = _decide_missed(missed, image, policy)
         if more.verdict.severity > Verdict.REDACT.severity:
-            return not_written(result, f"{found}: {'; '.join(more.reasons)}"), None
+            where = replace(result, regions=(*regions, *more.regions))  # the report shows where
+            return not_written(where, f"{found}: {'; '.join(more.reasons)}"), None
         regions, added = (*regions, *more.regions), added + len(more.regions)
     rounds = f"{verify.ROUNDS} rounds of redaction"
     return not_written(result, f"verification still found {missed.describe()} after {rounds}"), None

@@ -124,3 +124,23 @@ def test_labels_stay_inside_and_a_crowd_labels_only_what_fits():
              for x in range(100, 600, 45)]  # fmt: skip
     assert "quiet" not in crowd[0]
     assert sum("quiet" in c for c in crowd) >= len(crowd) // 2
+
+
+def test_a_blocked_card_without_preview_shows_where_it_was_found():
+    from pathlib import Path
+
+    from photoguard.report.html import render_html
+    from photoguard.settings import Settings
+    from photoguard.types import Action, Box, PhotoResult, Region, RegionKind, Verdict
+
+    found = Region(RegionKind.FACE, Box(100, 50, 200, 170), Action.REDACT, label="face")
+    blocked = PhotoResult(
+        path=Path("x.jpg"), sha256="0" * 64, verdict=Verdict.BLOCK,
+        reasons=("not written: verification found 1 face in the redacted copy",),
+        regions=(found,), width=400, height=300, thumbnail=None,
+    )  # fmt: skip
+    page = render_html([blocked], Settings())
+    [card] = page.split("<article")[1:]
+    assert 'class="plan"' in card and "aspect-ratio:400/300" in card
+    assert "left:25.00%;top:16.67%" in card  # the box, placed on a blank frame
+    assert "<img" not in card  # still no pixels of a file that was not written

@@ -31,6 +31,7 @@ main{display:grid;grid-template-columns:repeat(auto-fill,minmax(300px,1fr));gap:
 .card[hidden]{display:none}
 figure{position:relative;margin:0;background:#222;line-height:0;overflow:hidden}
 figure img{width:100%;height:auto}
+figure.plan{background:repeating-linear-gradient(45deg,#2a2f3a 0 10px,#323846 10px 20px)}
 .none{display:flex;align-items:center;justify-content:center;height:160px;color:#ddd;line-height:1.4;padding:0 16px;text-align:center}
 .box{position:absolute;border:2px solid;box-sizing:border-box}
 .box span{position:absolute;left:-2px;top:-16px;font:600 10px/14px system-ui;padding:0 3px;color:#fff;white-space:nowrap;z-index:1}
@@ -103,7 +104,16 @@ def _card(result: PhotoResult) -> str:
 
 
 def _figure(result: PhotoResult) -> str:
+    w, h = result.width or 1, result.height or 1
+    shown: list[Box] = []  # labels already placed, in image pixels
+    boxes = "".join(_box(r, w, h, shown) for r in result.regions if r.frame == 0)
     if result.thumbnail is None:
+        if result.width and result.height and boxes:
+            # No picture (it could show what was found), but where: the boxes on a blank frame.
+            return (
+                f'<figure class="plan" style="aspect-ratio:{w}/{h}" title="no preview: '
+                f'boxes show where it was found">{boxes}</figure>'
+            )
         why = (
             "no preview: the file was not fully checked"
             if result.verdict is Verdict.BLOCK
@@ -111,9 +121,6 @@ def _figure(result: PhotoResult) -> str:
         )
         return f'<figure><div class="none">{why}</div></figure>'
     data = base64.b64encode(result.thumbnail).decode()
-    w, h = result.width or 1, result.height or 1
-    shown: list[Box] = []  # labels already placed, in image pixels
-    boxes = "".join(_box(r, w, h, shown) for r in result.regions if r.frame == 0)
     return (
         f'<figure><img alt="redacted preview" src="data:image/jpeg;base64,{data}">{boxes}</figure>'
     )
