@@ -33,7 +33,7 @@ def wristband(rng):
     fnt, small = font(rng, fs), font(rng, int(fs * 0.75))
     card = Card(
         "wristband",
-        (rng.randint(900, 1150), int(fs * 5.6)),
+        (2000, int(fs * 5.6)),  # cropped to its content below
         rng.choice([(250, 250, 250), (255, 245, 200), (235, 245, 255), (255, 225, 235)]),
         rng,
     )
@@ -53,23 +53,22 @@ def wristband(rng):
     if rng.random() < 0.6:
         card.text((x + fs, y + int(fs * 2.6)), recent_date(rng), small, "date", label="Adm:")
     card.text((24, y + int(fs * 3.9)), rng.choice(ORGS), small, "decoy")
-    cx = int(card.im.width * rng.uniform(0.58, 0.64))
+    x = max(q[1][0] for _, _, q, _ in card.texts) + fs  # codes to the right of the text
     if rng.random() < 0.8:
-        card.code(
-            (cx, int(fs * 0.4)),
+        x = card.code(
+            (x, int(fs * 0.4)),
             number,
             rng.choice(["Code128", "Code128", "Code39"]),
-            2,
+            3,
             height=int(fs * 2.8),
             damage=damage(rng),
         )
     if rng.random() < 0.35:
-        card.code(
-            (card.im.width - int(fs * 4.2), int(fs * 0.6)),
-            f"PT|{number}",
-            "DataMatrix",
-            max(2, fs // 9),
-        )
+        x = card.code((x + fs // 2, int(fs * 0.6)), f"PT|{number}", "DataMatrix", max(2, fs // 9))
+    card.im = card.im.crop(
+        (0, 0, min(card.im.width, int(x + fs * rng.uniform(0.5, 3))), card.im.height)
+    )
+    card.draw = ImageDraw.Draw(card.im)
     card.main_px, card.target, card.curvable = fs, (12, 26), True
     return card
 
@@ -308,7 +307,7 @@ def code_sticker(rng):
     card.code(
         (4, 4), payload(rng) if fmt != "Code39" else mrn(rng)[1], fmt, module, damage=damage(rng)
     )
-    card.main_px, card.target = module * 6, (6, 18)  # a module of 1-3 px in the scene
+    card.main_px, card.target = module * 6, (6, 24)  # a module of 1-4 px in the scene
     return card
 
 

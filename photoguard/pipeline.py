@@ -260,10 +260,17 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
 
 
 def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
-    from photoguard.detect.barcodes import classify_barcodes, find_barcodes, zxing_version
+    """Every configured barcode detector's codes, merged, then classified by the allow-list."""
+    from photoguard.detect import registry
+    from photoguard.detect.barcodes import classify_barcodes
 
-    found = classify_barcodes(find_barcodes(frame), ctx.settings.policy.barcode_allow)
-    return found, f"zxing-cpp@{zxing_version()}"
+    policy = ctx.settings.policy
+    hits, versions = [], []
+    for name in policy.barcode_detectors:
+        detector = registry.get(name)
+        hits += [h for h in detector.find(frame) if not any(h.box.iou(o.box) > 0.5 for o in hits)]
+        versions.append(f"{detector.name}@{detector.version}")
+    return classify_barcodes(hits, policy.barcode_allow), "+".join(versions)
 
 
 # -- redact -------------------------------------------------------------------------------------

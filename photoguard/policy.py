@@ -64,10 +64,15 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     if findings.text:
         kinds = Counter(d.label or "text" for d in findings.text)
         escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
-    codes = [d for d in findings.barcodes if d.label != "allowed"]
+    codes = [d for d in findings.barcodes if d.label not in ("allowed", "unreadable")]
     if codes:
         escalate(Verdict.REDACT, f"{_plural(len(codes), 'barcode')} to redact")
-    allowed = len(findings.barcodes) - len(codes)
+    unread = [d for d in findings.barcodes if d.label == "unreadable"]
+    if unread:
+        escalate(
+            Verdict.REDACT, f"{_plural(len(unread), 'barcode')} found but not readable: redacted"
+        )
+    allowed = len(findings.barcodes) - len(codes) - len(unread)
     if allowed:
         reasons.append(f"{_plural(allowed, 'barcode')} kept: content on the allow-list")
     if verdict is Verdict.PASS:

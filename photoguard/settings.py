@@ -64,6 +64,7 @@ class Policy:
     face_detectors: tuple[str, ...] = ("faces",)
     text: bool = True
     barcodes: bool = True
+    barcode_detectors: tuple[str, ...] = ("barcodes",)
     redact_all_text: bool = False
     text_allow: tuple[str, ...] = ()
     barcode_allow: tuple[str, ...] = ()
@@ -192,4 +193,6 @@ def policy_from_mapping(values: dict[str, Any]) -> Policy:
         raise ConfigError("face_mask_scale must be at least 1")
     if not policy.face_detectors:
         raise ConfigError("face_detectors may not be empty: every photo needs face detection")
+    if policy.barcodes and not policy.barcode_detectors:
+        raise ConfigError("barcode_detectors may not be empty while barcodes = true")
     return policy

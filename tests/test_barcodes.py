@@ -7,13 +7,20 @@ import pytest
 
 zxingcpp = pytest.importorskip("zxingcpp")
 
-from photoguard.detect.barcodes import ALLOWED, BarcodeHit, classify_barcodes, find_barcodes  # noqa: E402
-from photoguard.types import Box, RegionKind  # noqa: E402
+from photoguard.detect import barcodes  # noqa: E402
+from photoguard.detect.barcodes import (  # noqa: E402
+    ALLOWED,
+    UNREADABLE,
+    BarcodeHit,
+    classify_barcodes,
+    find_barcodes,
+)
+from photoguard.types import Box, RegionKind, Verdict  # noqa: E402
 
 
-def code_image(content: str, fmt: str, scale: int) -> np.ndarray:
+def code_image(content: str, fmt: str, scale: int, quiet: bool = True) -> np.ndarray:
     code = zxingcpp.create_barcode(content, getattr(zxingcpp.BarcodeFormat, fmt))
-    return np.asarray(code.to_image(scale=scale))
+    return np.asarray(code.to_image(scale=scale, add_quiet_zones=quiet))
 
 
 def scene(code: np.ndarray, at=(200, 150), size=(800, 600), angle: float = 0.0) -> np.ndarray:
@@ -69,6 +76,119 @@ def test_classify_allow_list_is_full_match():
         BarcodeHit("Undecoded1D", (), box, "", valid=False),
     ]
     dets = classify_barcodes(hits, [r"https://mercy\.example\.org(/[\w/-]*)?"])
-    assert [d.label for d in dets] == [ALLOWED, "qr", "barcode", "barcode"]
+    assert [d.label for d in dets] == [ALLOWED, "qr", "barcode", UNREADABLE]
     assert all(d.kind == RegionKind.BARCODE for d in dets)
     assert all("mercy" not in d.label and "0048" not in d.label for d in dets)
+
+
+ORG = "https://www.mercy-general.example.org/visit"
+ORG_PATTERN = r"https://www\.mercy-general\.example\.org(/.*)?"
+DAMAGED_BAR = Box(80, 60, 449, 150)
+DAMAGED_QR = Box(100, 330, 225, 455)
+OWN_QR = Box(650, 350, 766, 466)
+
+
+def damaged_codes() -> np.ndarray:
+    """A low-contrast, scratched Code 128 with a covered middle, a QR with its centre covered
+    (neither decodes) and the organisation's own QR (decodes), on a grey noisy background."""
+    rng = np.random.default_rng(0)
+    img = np.clip(rng.normal(150, 10, (700, 1000)), 0, 255)
+    bar = np.repeat(code_image("MRN00482913", "Code128", 3, quiet=False)[:1], 90, 0).astype(float)
+    x0, y0, x1, y1 = DAMAGED_BAR.x0, DAMAGED_BAR.y0, DAMAGED_BAR.x1, DAMAGED_BAR.y1
+    img[y0 - 20 : y1 + 20, x0 - 30 : x1 + 30] = 185
+    img[y0:y1, x0:x1] = 110 + bar / 255 * 70
+    img[y0:y1, x0 + 166 : x0 + 221] = 185
+    for k in range(5):
+        img[y0 + 10 + 17 * k : y0 + 13 + 17 * k, x0 - 5 : x1 + 5] = 185
+    for b, content, scale in ((DAMAGED_QR, "PT|4829133^MRN00482913", 5), (OWN_QR, ORG, 4)):
+        bx0, by0, bx1, by1 = b.x0, b.y0, b.x1, b.y1
+        qr = code_image(content, "QRCode", scale, quiet=False)
+        img[by0 - 18 : by1 + 18, bx0 - 18 : bx1 + 18] = 255
+        img[by0:by1, bx0:bx1] = qr
+    x0, y0, x1, y1 = DAMAGED_QR.x0, DAMAGED_QR.y0, DAMAGED_QR.x1, DAMAGED_QR.y1
+    q = (x1 - x0) // 4
+    img[y0 + q : y1 - q, x0 + q : x1 - q] = 255
+    return np.stack([img.astype(np.uint8)] * 3, -1)
+
+
+def test_damaged_codes_do_not_decode_but_are_located():
+    rgb = damaged_codes()
+    decoded = {c.text for c in zxingcpp.read_barcodes(rgb[..., 0])}
+    assert decoded == {ORG}  # the control: only the organisation's code can be read
+    dets = classify_barcodes(find_barcodes(rgb), [ORG_PATTERN])
+    unread = [d.box for d in dets if d.label == UNREADABLE]
+    for target in (DAMAGED_BAR, DAMAGED_QR):
+        covered = sum(b.intersection(target) for b in unread)
+        assert covered >= 0.8 * target.area
+    assert [d.label for d in dets if d.box.intersection(OWN_QR)] == [ALLOWED]
+
+
+def test_undecodable_codes_redacted_in_the_published_copy(tmp_path):
+    from PIL import Image
+
+    from photoguard.pipeline import CheckContext, redact_paths
+    from photoguard.settings import load_settings
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    rgb = damaged_codes()
+    Image.fromarray(rgb).save(src / "codes.png")
+    settings = load_settings(None, text=False, barcode_allow=(ORG_PATTERN,))
+    (result,) = redact_paths([src], out, CheckContext(settings=settings))
+    assert result.verdict is Verdict.REDACT and result.output is not None
+    assert any("not readable" in r for r in result.reasons)
+    published = np.asarray(Image.open(result.output).convert("L")).astype(float)
+    original = rgb[..., 0].astype(float)
+    for b in (DAMAGED_BAR, DAMAGED_QR):
+        before = original[b.y0 : b.y1, b.x0 : b.x1]
+        after = published[b.y0 : b.y1, b.x0 : b.x1]
+        assert _edges_left(before, after) < 0.02  # the bars and modules are gone
+    x0, y0, x1, y1 = OWN_QR.x0, OWN_QR.y0, OWN_QR.x1, OWN_QR.y1
+    kept = published[y0:y1, x0:x1]
+    assert np.abs(kept - original[y0:y1, x0:x1]).mean() < 8
+    assert ORG in {c.text for c in zxingcpp.read_barcodes(published.astype(np.uint8))}
+
+
+def _edges_left(before: np.ndarray, after: np.ndarray) -> float:
+    """Share of the original's bar/module edges that the output still shows."""
+    edges = np.abs(np.diff(before, axis=1)) > 30
+    kept = np.abs(np.diff(after, axis=1)) > 15
+    return float((edges & kept).sum()) / max(1, int(edges.sum()))
+
+
+def test_more_bar_fields_than_any_bound_are_all_found():
+    """Today's search had a cap of 8 bar fields; 12 unreadable codes are all reported."""
+    rng = np.random.default_rng(3)
+    img = np.clip(rng.normal(150, 8, (900, 1400)), 0, 255).astype(np.uint8)
+    boxes = []
+    for k in range(12):
+        x, y = 60 + (k % 4) * 330, 60 + (k // 4) * 290
+        widths = rng.integers(2, 9, 40)
+        bars = np.repeat(np.arange(40) % 2 * 255, widths)[:220].astype(np.uint8)  # no valid code
+        img[y - 10 : y + 130, x - 20 : x + 240] = 255
+        img[y : y + 120, x : x + bars.size] = bars
+        boxes.append(Box(x, y, x + bars.size, y + 120))
+    hits = find_barcodes(np.stack([img] * 3, -1))
+    for b in boxes:
+        assert sum(h.box.intersection(b) for h in hits if not h.valid) >= 0.8 * b.area
+
+
+def test_past_the_decode_tries_a_code_is_redacted_unread(monkeypatch):
+    """The one bound left, on reads, fails closed: a tilted code that needs a deskewed read is
+    still located and redacted, labelled unreadable, never allow-listed."""
+    rgb = scene(code_image("FIN20240012345", "Code128", 3), at=(150, 200), angle=27)
+    monkeypatch.setattr(barcodes, "DECODE_TRIES", 0)
+    dets = classify_barcodes(find_barcodes(rgb), [r"FIN\d+"])
+    assert [d.label for d in dets] == [UNREADABLE]
+
+
+def test_barcode_detector_protocol_and_policy_name():
+    from photoguard.detect import base, registry
+    from photoguard.errors import ConfigError
+    from photoguard.settings import policy_from_mapping
+
+    detector = registry.get("barcodes")
+    assert isinstance(detector, base.Detector) and detector.kind is RegionKind.BARCODE
+    assert policy_from_mapping({}).barcode_detectors == ("barcodes",)
+    with pytest.raises(ConfigError):
+        policy_from_mapping({"barcode_detectors": []})

@@ -1,10 +1,12 @@
-"""Barcode and QR adapter over zxing-cpp: locate and decode, then classify against an allow-list.
+"""Barcodes and QR codes: located whether or not they decode, then classified by an allow-list.
 
 Wristbands repeat the MRN/FIN/DOB in 1-D and 2-D codes, so every barcode is PHI unless its
-decoded content fully matches an allow-list pattern (the organisation's own URL, say). Codes that
-zxing locates but cannot decode cleanly (checksum errors) are kept: their content is unknown, so
-they can never be allow-listed. Decoded content stays in memory (``repr=False``) and is never
-logged or reported.
+decoded content fully matches an allow-list pattern (the organisation's own URL, say). Codes are
+located by zxing-cpp and, independently of decoding, by OpenCV's 1-D and QR detectors and by a
+bar-field search (``barcode_locate``); a located code that does not decode (too small, blurred,
+damaged, a checksum error) is labelled ``unreadable`` and redacted: its content is unknown, so it
+can never be allow-listed. Decoded content stays in memory (``repr=False``) and is never logged
+or reported. ``BarcodeDetector`` puts this behind the detector protocol as ``"barcodes"``.
 """
 
 from __future__ import annotations
@@ -14,14 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from photoguard.detect.base import register
 from photoguard.errors import DetectorError, EnvironmentProblem
 from photoguard.types import Box, Detection, RegionKind
 
 if TYPE_CHECKING:
     import numpy as np
 
-NAME = "zxing-cpp"
-VERSION = "1"
+NAME = "barcodes"
+VERSION = "2"
 ALLOWED = "allowed"
 """Label of a barcode whose content is allow-listed: returned (action keep), not omitted."""
 
@@ -38,6 +41,11 @@ _TWO_D = {
 }
 _QR_FORMATS = {"QRCode", "MicroQRCode", "RMQRCode", "QRCodeModel1", "QRCodeModel2"}
 _SMALL_SIDE = 1200  # below this long side, a 2x upscaled pass finds small codes
+DECODE_TRIES = 48
+"""Located candidates read per image; the rest are redacted unread (a cost bound that hides
+nothing: an unread code is redacted, never allow-listed)."""
+UNREADABLE = "unreadable"
+"""Label of a code that was located but could not be decoded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,10 +74,15 @@ def zxing_version() -> str:
 
 
 def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
-    """Locate and decode every 1-D and 2-D code in an image.
+    """Locate every 1-D and 2-D code in an image, decoding those that can be read.
 
-    Reads the grayscale image (zxing also tries rotations, downscales and inverted colours), plus
-    a 2x upscale for small images; duplicates across passes are merged.
+    zxing-cpp reads the whole grayscale image (it tries rotations, downscales and inverted
+    colours; small images also 2x upscaled). Then every located candidate that zxing did not
+    already read - OpenCV's 1-D detector, OpenCV's QR detector, striped bar fields - is cut out
+    upright and upscaled and read again; one that still does not decode is returned with
+    ``valid=False`` (format ``Undecoded1D``/``Undecoded2D``) so that it is redacted. There is no
+    cap on candidates: past ``DECODE_TRIES`` per image they are no longer read, only located,
+    and so redacted (never allow-listed).
 
     Args:
         rgb: ``(H, W, 3)`` uint8 RGB array (or ``(H, W)`` grayscale).
@@ -79,14 +92,12 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
 
     Raises:
         EnvironmentProblem: zxing-cpp is not installed.
-        DetectorError: zxing-cpp failed on the image.
+        DetectorError: zxing-cpp or OpenCV failed on the image.
     """
-    try:
-        import zxingcpp
-    except ImportError as err:
-        raise EnvironmentProblem("zxing-cpp is not installed: uv sync") from err
     import cv2
     import numpy as np
+
+    from photoguard.detect.barcode_locate import locate, upright
 
     gray = rgb if rgb.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
@@ -94,40 +105,75 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     if max(h, w) < _SMALL_SIDE:
         passes.append((cv2.resize(gray, (w * 2, h * 2), interpolation=cv2.INTER_CUBIC), 2.0))
     inverse = np.array([[1.0, 0, 0], [0, 1.0, 0]])
-    views = [(image, inverse / scale) for image, scale in passes]
-    # 1-D codes tilted by more than a few degrees are missed by row scans: deskew candidates
-    fields = _bar_fields(gray)
-    views += [_upright(gray, rect) for rect, _ in fields]
     hits: list[BarcodeHit] = []
-    for image, inv in views:
-        try:
-            found = zxingcpp.read_barcodes(np.ascontiguousarray(image))
-        except (RuntimeError, ValueError) as err:
-            raise DetectorError(f"zxing-cpp failed: {type(err).__name__}") from None
-        for code in found:
-            hit = _to_hit(code, inv, w, h)
-            if hit is not None and not any(hit.box.iou(o.box) > 0.3 for o in hits):
-                hits.append(hit)
-    hits = [_with_field(hit, fields, w, h) for hit in hits]
-    for rect, striped in fields:
+    for image, scale in passes:
+        _add(hits, _read(image, inverse / scale, w, h, errors=scale == 1.0))
+    try:
+        candidates = locate(gray)
+    except cv2.error as err:
+        raise DetectorError(f"OpenCV failed locating codes: {type(err).__name__}") from None
+    hits = [_grown(hit, candidates, w, h) for hit in hits]
+    candidates.sort(key=lambda c: -c[0][1][0] * c[0][1][1])
+    tries = 0
+    for rect, hint in candidates:
         box = _rect_box(rect).clamp(w, h)
-        if striped and box.area and not any(box.intersection(o.box) > 0.3 * box.area for o in hits):
-            polygon = tuple((round(x), round(y)) for x, y in cv2.boxPoints(rect))
-            hits.append(BarcodeHit("Undecoded1D", polygon, box, "", valid=False))
+        if not box.area or any(box.intersection(o.box) > 0.5 * box.area for o in hits):
+            continue
+        found: list[BarcodeHit] = []
+        if tries < DECODE_TRIES:
+            tries += 1
+            found = [x for x in _read(*upright(gray, rect), w, h) if x.box.intersection(box)]
+        if not _add(hits, found):
+            polygon = tuple((round(float(x)), round(float(y))) for x, y in cv2.boxPoints(rect))
+            hits.append(BarcodeHit(f"Undecoded{hint}", polygon, box, "", valid=False))
     return hits
 
 
-def _with_field(hit: BarcodeHit, fields, w: int, h: int) -> BarcodeHit:
-    """Grow a decoded 1-D code to the bar field it sits in (zxing reports a scan band)."""
+def _read(image: np.ndarray, inv, w: int, h: int, errors: bool = False) -> list[BarcodeHit]:
+    """zxing-cpp on one view; hits mapped back to input pixels by ``inv``.
+
+    With ``errors``, QR symbols zxing saw but could not decode are returned too (``valid=False``)
+    when their finder patterns are there (most such reports on a photo are noise).
+    """
+    import numpy as np
+
+    from photoguard.detect.barcode_locate import has_finders
+
+    try:
+        import zxingcpp
+    except ImportError as err:
+        raise EnvironmentProblem("zxing-cpp is not installed: uv sync") from err
+    try:
+        found = zxingcpp.read_barcodes(np.ascontiguousarray(image), return_errors=errors)
+    except (RuntimeError, ValueError) as err:
+        raise DetectorError(f"zxing-cpp failed: {type(err).__name__}") from None
+    hits = [hit for hit in (_to_hit(code, inv, w, h) for code in found) if hit is not None]
+    return [
+        hit
+        for hit in hits
+        if hit.valid or (hit.format in _QR_FORMATS and has_finders(image, hit.polygon))
+    ]
+
+
+def _add(hits: list[BarcodeHit], new: list[BarcodeHit]) -> bool:
+    """Append the hits of ``new`` that are not already known; True if ``new`` had any."""
+    for hit in new:
+        if not any(hit.box.iou(o.box) > 0.3 for o in hits):
+            hits.append(hit)
+    return bool(new)
+
+
+def _grown(hit: BarcodeHit, candidates, w: int, h: int) -> BarcodeHit:
+    """Grow a decoded 1-D code to the located field it sits in (zxing reports a scan band)."""
     import cv2
     import numpy as np
 
     if hit.format in _TWO_D:
         return hit
     pts = [np.array(hit.polygon, np.float32)]
-    for rect, _ in fields:
+    for rect, hint in candidates:
         fb = _rect_box(rect)
-        if fb.intersection(hit.box) > 0.3 * min(fb.area, hit.box.area):
+        if hint == "1D" and fb.intersection(hit.box) > 0.3 * min(fb.area, hit.box.area):
             pts.append(cv2.boxPoints(rect).astype(np.float32))
     if len(pts) == 1:
         return hit
@@ -144,78 +190,6 @@ def _rect_box(rect) -> Box:
 
     pts = cv2.boxPoints(rect)
     return Box.from_float(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
-
-
-def _bar_fields(gray: np.ndarray, max_fields: int = 8) -> list[tuple]:
-    """``(rect, striped)`` for each field of parallel bars, ``rect = ((cx, cy), (w, h), angle)``.
-
-    Bars are found from the structure tensor: strong gradients that all point one way
-    (coherence > 0.9, where text stays under ~0.7), with the gradient running along the field's
-    long axis (an edge or a drawn line has it across). ``striped`` marks fields that look like a
-    1-D code, so that one too small or blurred to decode is still reported.
-    """
-    import cv2
-    import numpy as np
-
-    h, w = gray.shape
-    s = min(1.0, 1600 / max(h, w))
-    work = (
-        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        if s < 1
-        else gray
-    )
-    g = work.astype(np.float32)
-    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jyy, jxy = (cv2.boxFilter(v, -1, (11, 11)) for v in (gx * gx, gy * gy, gx * gy))
-    energy = jxx + jyy
-    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-6)
-    mask = ((energy > 150**2) & (coherence > 0.9)).astype(np.uint8) * 255
-    mask = cv2.morphologyEx(
-        mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
-    )
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    rects = []
-    for c in contours:
-        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
-        long_, short = max(rw, rh), min(rw, rh)
-        if (
-            short < 14
-            or long_ * short < 500
-            or long_ > 8 * short
-            or cv2.contourArea(c) < 0.6 * rw * rh
-        ):
-            continue
-        field = np.zeros_like(mask)
-        cv2.drawContours(field, [c], -1, 1, thickness=-1)
-        sel = field.astype(bool)
-        # dominant gradient direction (doubled-angle mean) against the field's long axis
-        theta = 0.5 * np.arctan2(2 * jxy[sel].mean(), (jxx[sel] - jyy[sel]).mean())
-        pts = cv2.boxPoints(((cx, cy), (rw, rh), ang))
-        edges = [pts[1] - pts[0], pts[2] - pts[1]]
-        axis = max(edges, key=lambda e: float(np.hypot(*e)))
-        along = abs(np.cos(theta) * axis[0] + np.sin(theta) * axis[1]) / (np.hypot(*axis) + 1e-6)
-        striped = bool(along > 0.9 and long_ >= 1.3 * short)
-        rects.append((((cx / s, cy / s), (rw / s, rh / s), ang), striped))
-    rects.sort(key=lambda r: -r[0][1][0] * r[0][1][1])
-    return rects[:max_fields]
-
-
-def _upright(gray: np.ndarray, rect) -> tuple[np.ndarray, np.ndarray]:
-    """The rectangle cut out and rotated axis-aligned, and the map back to input pixels."""
-    import cv2
-    import numpy as np
-
-    (cx, cy), (rw, rh), ang = rect
-    out_w, out_h = rw * 1.3 + 20, rh * 1.3 + 20
-    scale = float(np.clip(900 / max(out_w, out_h), 0.5, 3.0))
-    out_w, out_h = round(out_w * scale), round(out_h * scale)
-    fwd = cv2.getRotationMatrix2D((cx, cy), ang, scale)
-    fwd[0, 2] += out_w / 2 - cx
-    fwd[1, 2] += out_h / 2 - cy
-    patch = cv2.warpAffine(
-        gray, fwd, (out_w, out_h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    )
-    return patch, cv2.invertAffineTransform(fwd)
 
 
 def _to_hit(code, inv, w: int, h: int) -> BarcodeHit | None:
@@ -267,14 +241,19 @@ def classify_barcodes(
             ``"allowed"`` (returned so the report can show it kept); undecoded codes never match.
 
     Returns:
-        Detections labelled ``"qr"`` (QR family), ``"barcode"`` (all other formats) or
-        ``"allowed"``.
+        Detections labelled ``"unreadable"`` (located, not decoded), ``"qr"`` (QR family),
+        ``"barcode"`` (all other formats) or ``"allowed"``.
     """
     compiled = [re.compile(p) for p in allow_patterns]
     out = []
     for hit in hits:
         allowed = hit.valid and any(rx.fullmatch(hit.content) for rx in compiled)
-        label = ALLOWED if allowed else "qr" if hit.format in _QR_FORMATS else "barcode"
+        if allowed:
+            label = ALLOWED
+        elif not hit.valid:
+            label = UNREADABLE
+        else:
+            label = "qr" if hit.format in _QR_FORMATS else "barcode"
         out.append(
             Detection(
                 RegionKind.BARCODE,
@@ -286,3 +265,30 @@ def classify_barcodes(
             )
         )
     return out
+
+
+class BarcodeDetector:
+    """The detector protocol over ``find_barcodes``; ``detect`` allow-lists nothing.
+
+    The pipeline calls ``find`` and classifies with the policy's allow-list itself, so that a
+    cached detector never carries one run's policy into another.
+    """
+
+    name = NAME
+    kind = RegionKind.BARCODE
+
+    def __init__(self) -> None:
+        import cv2
+
+        self.version = f"{VERSION} (zxing-cpp {zxing_version()}, opencv {cv2.__version__})"
+
+    def find(self, image: np.ndarray) -> list[BarcodeHit]:
+        return find_barcodes(image)
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        return classify_barcodes(self.find(image))
+
+
+@register(NAME)
+def _barcodes() -> BarcodeDetector:
+    return BarcodeDetector()

@@ -5,12 +5,12 @@ The one module that knows every adapter; adapters import only ``base`` (no impor
 
 from __future__ import annotations
 
-from photoguard.detect import base, faces
+from photoguard.detect import barcodes, base, faces
 from photoguard.detect.base import Detector
 
-BUILTIN_ADAPTERS = (faces,)
+BUILTIN_ADAPTERS = (faces, barcodes)
 """Importing these registered their factories (their heavy libraries load inside the factories).
-Text and barcodes do not register yet (the pipeline calls them directly)."""
+Text does not register yet (the pipeline calls it directly)."""
 
 
 def names() -> list[str]:

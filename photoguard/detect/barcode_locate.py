@@ -1,0 +1,230 @@
+"""Where codes are, whether or not they decode: OpenCV's 1-D and QR detectors and bar fields.
+
+Every locator returns rotated rectangles ``((cx, cy), (w, h), angle)`` in input pixels with a
+format hint (``"1D"`` or ``"2D"``). None of them needs the code to decode: a code too small,
+blurred, damaged or low-contrast to read is still located, so that it is redacted. There is no
+cap on how many candidates a photo may have (a cap would hide whatever ranks lower).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+WORK_SIDE = 2400
+"""Bar fields are looked for at this long side (a 12 MP photo at 0.6x)."""
+QR_SIDE = 1600
+"""OpenCV's QR detector runs at this long side at most (it costs seconds at 12 MP)."""
+
+
+def locate(gray: np.ndarray) -> list[tuple[tuple, str]]:
+    """Every candidate code: OpenCV 1-D detector, OpenCV QR detector, striped bar fields."""
+    fields = [(r, "1D") for r, striped in bar_fields(gray) if striped and looks_like_bars(gray, r)]
+    return linear_codes(gray) + qr_codes(gray) + fields
+
+
+def _quad_rect(pts) -> tuple | None:
+    import cv2
+    import numpy as np
+
+    pts = np.asarray(pts, np.float32).reshape(-1, 2)
+    if len(pts) < 4 or not np.isfinite(pts).all():
+        return None
+    rect = cv2.minAreaRect(pts)
+    return rect if min(rect[1]) >= 3 else None
+
+
+def linear_codes(gray: np.ndarray) -> list[tuple[tuple, str]]:
+    """1-D codes at any angle (OpenCV's gradient-based barcode detector; no decoding)."""
+    import cv2
+
+    ok, points = cv2.barcode.BarcodeDetector().detectMulti(gray)[:2]
+    if not ok or points is None:
+        return []
+    return [(r, "1D") for r in (_quad_rect(p) for p in points) if r is not None]
+
+
+def qr_codes(gray: np.ndarray) -> list[tuple[tuple, str]]:
+    """QR codes by their finder patterns (OpenCV), on a downscale of at most ``QR_SIDE``."""
+    import cv2
+
+    h, w = gray.shape
+    s = min(1.0, QR_SIDE / max(h, w))
+    work = (
+        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        if s < 1
+        else gray
+    )
+    try:
+        ok, points = cv2.QRCodeDetector().detectMulti(work)
+    except cv2.error:  # OpenCV raises on some degenerate finder-pattern layouts: nothing found
+        return []
+    if not ok or points is None:
+        return []
+    return [
+        (((cx / s, cy / s), (rw / s, rh / s), a), "2D")
+        for (cx, cy), (rw, rh), a in (r for r in (_quad_rect(p) for p in points) if r is not None)
+    ]
+
+
+def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
+    """``(rect, striped)`` for each field of parallel bars, largest first, all of them.
+
+    Bars are found from the structure tensor: strong gradients that all point one way
+    (coherence > 0.8 over a 7 px window, where text stays under ~0.7), with the gradient running
+    along the field's long axis (an edge or a drawn line has it across). ``striped`` marks
+    fields that look like a 1-D code, so that one too small or blurred to decode is still
+    reported. Fields down to 6 px across are kept (a 1-D code on a specimen label).
+    """
+    import cv2
+    import numpy as np
+
+    h, w = gray.shape
+    s = min(1.0, WORK_SIDE / max(h, w))
+    work = (
+        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        if s < 1
+        else gray
+    )
+    g = work.astype(np.float32)
+    gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    jxx, jyy, jxy = (cv2.boxFilter(v, -1, (7, 7)) for v in (gx * gx, gy * gy, gx * gy))
+    energy = jxx + jyy
+    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-6)
+    rects = []
+    # Two energy levels: a faint, blurred code stands out on a plain card at the low one; a
+    # code on a textured background merges with it there and stands out at the high one.
+    for level in (100, 250):
+        mask = ((energy > level**2) & (coherence > 0.8)).astype(np.uint8) * 255
+        rects += _fields(mask, (jxx, jyy, jxy), s, h * w * s * s)
+    rects.sort(key=lambda r: -r[0][1][0] * r[0][1][1])
+    return rects
+
+
+def _fields(mask, tensor, s: float, area: float) -> list[tuple[tuple, bool]]:
+    """The bar fields of one mask, in input pixels (a field over a quarter of the image is the
+    background's texture, not a code: zxing reads codes that large on the whole image)."""
+    import cv2
+
+    # closing bridges scratches across the bars (a scratched code is still one field)
+    close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, close), cv2.MORPH_OPEN, kernel)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    rects = []
+    for c in contours:
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+        long_, short = max(rw, rh), min(rw, rh)
+        if (
+            short < 6
+            or long_ * short < 150
+            or long_ > 10 * short
+            or rw * rh > area / 4
+            or cv2.contourArea(c) < 0.5 * rw * rh
+        ):
+            continue
+        striped = _striped(c, tensor, ((cx, cy), (rw, rh), ang))
+        rects.append((((cx / s, cy / s), (rw / s, rh / s), ang), striped))
+    return rects
+
+
+def _striped(contour, tensor, rect) -> bool:
+    """Does the dominant gradient (doubled-angle mean) run along the field's long axis?"""
+    import cv2
+    import numpy as np
+
+    x, y, bw, bh = cv2.boundingRect(contour)
+    jxx, jyy, jxy = (t[y : y + bh, x : x + bw] for t in tensor)
+    field = np.zeros((bh, bw), np.uint8)
+    cv2.drawContours(field, [contour - (x, y)], -1, 1, thickness=-1)
+    sel = field.astype(bool)
+    theta = 0.5 * np.arctan2(2 * jxy[sel].mean(), (jxx[sel] - jyy[sel]).mean())
+    pts = cv2.boxPoints(rect)
+    axis = max([pts[1] - pts[0], pts[2] - pts[1]], key=lambda e: float(np.hypot(*e)))
+    along = abs(np.cos(theta) * axis[0] + np.sin(theta) * axis[1]) / (np.hypot(*axis) + 1e-6)
+    long_, short = max(rect[1]), min(rect[1])
+    return bool(along > 0.8 and long_ >= 1.3 * short)
+
+
+def upright(gray: np.ndarray, rect, margin: float = 1.3) -> tuple[np.ndarray, np.ndarray]:
+    """The rectangle (grown by ``margin`` for the quiet zone) cut out axis-aligned and scaled so
+    that it is 400-900 px long (small codes are upscaled), and the map back to input pixels."""
+    import cv2
+    import numpy as np
+
+    (cx, cy), (rw, rh), ang = rect
+    out_w, out_h = rw * margin + 20, rh * margin + 20
+    scale = float(np.clip(900 / max(out_w, out_h), 0.5, 4.0))
+    out_w, out_h = round(out_w * scale), round(out_h * scale)
+    fwd = cv2.getRotationMatrix2D((cx, cy), ang, scale)
+    fwd[0, 2] += out_w / 2 - cx
+    fwd[1, 2] += out_h / 2 - cy
+    patch = cv2.warpAffine(
+        gray, fwd, (out_w, out_h), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+    return patch, cv2.invertAffineTransform(fwd)
+
+
+def looks_like_bars(gray: np.ndarray, rect) -> bool:
+    """Does a profile across the field show a code's bars: at least 10 runs of unequal widths?
+
+    A 1-D code has dozens of bars of 1-4 module widths; a stripe texture (fabric, blinds, wood
+    grain) is periodic (equal runs), a pen stroke gives a handful of runs.
+    """
+    import numpy as np
+
+    patch, _ = upright(gray, rect, margin=1.0)
+    h, w = patch.shape
+    core = patch[h // 4 : h - h // 4 or None, w // 4 : w - w // 4 or None].astype(np.float32)
+    profiles = (core.mean(0), core.mean(1))  # across vertical bars / across horizontal bars
+    profile = max(profiles, key=lambda p: float(p.var()))
+    if profile.size < 8:
+        return False
+    high = profile > (profile.max() + profile.min()) / 2
+    edges = np.flatnonzero(np.diff(high.astype(np.int8))) + 1
+    runs = np.diff(np.concatenate(([0], edges, [profile.size])))[1:-1]
+    return bool(runs.size >= 10 and runs.std() >= 0.2 * runs.mean())
+
+
+def has_finders(gray: np.ndarray, polygon) -> bool:
+    """Do three corners of a quad hold a QR finder pattern (1:1:3:1 along the diagonal)?
+
+    zxing-cpp reports where it saw a QR symbol even when the symbol does not decode; most such
+    reports on a textured photo are noise. A damaged real code keeps its finder patterns.
+    """
+    import cv2
+    import numpy as np
+
+    size = 210
+    src = np.array(polygon, np.float32)[:4]
+    dst = np.array([(0, 0), (size - 1, 0), (size - 1, size - 1), (0, size - 1)], np.float32)
+    square = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), (size, size))
+    _, binary = cv2.threshold(square, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    steps = np.arange(int(size * 0.45))
+    found = 0
+    for (x0, y0), (dx, dy) in (
+        ((0, 0), (1, 1)),
+        ((size - 1, 0), (-1, 1)),
+        ((0, size - 1), (1, -1)),
+        ((size - 1, size - 1), (-1, -1)),
+    ):
+        dark = binary[y0 + dy * steps, x0 + dx * steps] == 0
+        found += _finder_runs(dark)
+    return found >= 3
+
+
+def _finder_runs(dark) -> bool:
+    import numpy as np
+
+    start = int(np.argmax(dark)) if dark.any() else len(dark)
+    if start > len(dark) // 6:
+        return False
+    edges = np.flatnonzero(np.diff(dark[start:].astype(np.int8))) + 1
+    runs = np.diff(np.concatenate(([0], edges)))[:4]  # the ring's far side is cut at its corner
+    if len(runs) < 4:
+        return False
+    module = runs.sum() / 6
+    want = np.array([1, 1, 3, 1])
+    return bool(np.all(np.abs(runs - want * module) <= 0.5 * module * np.maximum(want / 2, 1)))
