@@ -21,6 +21,7 @@ BENCHES = [
     ("consent matching", "bench/match.py", "bench/RESULTS-match.md"),
     ("PHI text and barcodes", "bench/text.py", "bench/RESULTS-text.md"),
     ("PHI leaks on the hard text set", "bench/leaks.py --bench", "bench/RESULTS-leaks.md"),
+    ("barcodes on the hard text set", "bench/barcodes.py", "bench/RESULTS-barcodes.md"),
     ("speed and scale", "bench/speed.py", "bench/RESULTS-speed.md"),
 ]
 
