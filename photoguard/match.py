@@ -9,11 +9,15 @@ best match just outside the threshold, is ``ambiguous``: a person decides, not t
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from photoguard.types import EnrolledPerson, FaceMatch, MatchStatus
+from photoguard.types import Box, EnrolledPerson, FaceFinding, FaceMatch, MatchStatus
+
+REVIEW_IOU = 0.5
+"""A review decision applies to the face of the same file and frame whose box overlaps its own
+by at least this intersection over union (detectors are deterministic; this absorbs rounding)."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,71 @@ def _match_one(encoding, enrolled: Sequence[EnrolledPerson], rules: MatchRules) 
     if best > threshold + rules.near_miss:
         return FaceMatch(MatchStatus.UNKNOWN, distance=rounded)
     if best > threshold or second - best < rules.margin:
-        return FaceMatch(MatchStatus.AMBIGUOUS, distance=rounded)
+        candidates = _candidates(distances, enrolled, rules, best)
+        return FaceMatch(MatchStatus.AMBIGUOUS, distance=rounded, candidates=candidates)
     if person.status is MatchStatus.CONSENTED and person.authorization:
         return FaceMatch(MatchStatus.CONSENTED, person.authorization, rounded)
     status = person.status if person.status is not MatchStatus.CONSENTED else MatchStatus.UNKNOWN
     return FaceMatch(status, None, rounded)
+
+
+def _candidates(distances, enrolled: Sequence, rules: MatchRules, best: float):
+    """The valid authorizations of everyone the ambiguous face may be, nearest first: within the
+    margin of the best distance and within their own threshold (plus the near-miss band)."""
+    found: list[str] = []
+    for distance, index in distances:
+        if distance > best + rules.margin:
+            break
+        person = enrolled[index]
+        limit = (rules.threshold_minor if person.minor else rules.threshold) + rules.near_miss
+        if distance <= limit and person.status is MatchStatus.CONSENTED and person.authorization:
+            found.append(person.authorization)
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewedFace:
+    """A person's decision about one face of one file, resolved for this check's scope and date.
+
+    ``confirmed``: "this is X" (``status`` and ``authorization`` say what X's authorizations
+    allow for this channel, purpose and date); otherwise "not X": the face is redacted.
+    """
+
+    sha256: str
+    frame: int
+    box: Box
+    confirmed: bool
+    status: MatchStatus = MatchStatus.UNKNOWN
+    authorization: str | None = None
+
+
+def apply_reviews(
+    faces: Sequence[FaceFinding], reviews: Sequence[ReviewedFace], sha256: str
+) -> list[FaceFinding]:
+    """Apply review decisions to the faces of one file (its bytes' ``sha256``).
+
+    The latest decision for a face wins. "Not X" makes any face unconsented; "this is X" settles
+    only a face whose match is ambiguous: a confident match the model makes now stands. A
+    confirmed person whose authorization has ended is what the registry says (revoked,
+    expired, out of scope): the face is no longer kept.
+    """
+    mine = [r for r in reviews if r.sha256 == sha256]
+    if not mine:
+        return list(faces)
+    return [_reviewed(face, mine) for face in faces]
+
+
+def _reviewed(face: FaceFinding, reviews: list[ReviewedFace]) -> FaceFinding:
+    d = face.detection
+    found = [r for r in reviews if r.frame == d.frame and r.box.iou(d.box) >= REVIEW_IOU]
+    if not found:
+        return face
+    review, match = found[-1], face.match
+    if not review.confirmed:
+        settled = FaceMatch(MatchStatus.UNKNOWN, None, match.distance, match.candidates, True)
+    elif match.status is MatchStatus.AMBIGUOUS:
+        kept = review.authorization if review.status is MatchStatus.CONSENTED else None
+        settled = FaceMatch(review.status, kept, match.distance, match.candidates, True)
+    else:
+        return face
+    return replace(face, match=settled)

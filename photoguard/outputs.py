@@ -119,8 +119,8 @@ def discard(staged: Path | None) -> None:
 
 
 def run_key(ctx, versions: tuple[str, ...] = ()) -> str:
-    """What, besides the input bytes, an output depends on: policy, date, registry state, and
-    the versions of photoguard and of every detector that judged it."""
+    """What, besides the input bytes, an output depends on: policy, date, registry state (review
+    decisions included), and the versions of photoguard and of every detector that judged it."""
     from photoguard import __version__
 
     h = hashlib.sha256()
@@ -132,6 +132,8 @@ def run_key(ctx, versions: tuple[str, ...] = ()) -> str:
     for person in ctx.enrolled or ():
         h.update(f"{person.person}|{person.status}|{person.authorization}|{person.minor}".encode())
         h.update(person.encodings.tobytes())
+    for d in getattr(ctx, "decisions", ()):
+        h.update(f"{d.sha256}|{d.frame}|{d.box}|{d.confirmed}|{d.status}|{d.authorization}".encode())
     return h.hexdigest()
 
 

@@ -43,6 +43,8 @@ class CheckContext:
     exclude: tuple[Path, ...] = ()
     thumbnails: bool = False
     """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
+    decisions: tuple = ()
+    """Review decisions (photoguard.match.ReviewedFace) resolved for this channel and date."""
 
 
 def preflight(settings: Settings) -> None:
@@ -170,6 +172,10 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
             text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
         if policy.barcodes:
             barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx)))
+    if ctx.decisions:
+        from photoguard.match import apply_reviews
+
+        faces = apply_reviews(faces, ctx.decisions, image.sha256)
     return Findings(
         width=image.width,
         height=image.height,

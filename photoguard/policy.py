@@ -86,7 +86,9 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     kept = [f for f in faces if f.match.consented]
     if kept:
         ids = sorted({f.match.authorization for f in kept if f.match.authorization})
-        escalate(Verdict.PASS, f"{_plural(len(kept), 'face')} kept under {', '.join(ids)}")
+        confirmed = sum(f.match.reviewed for f in kept)
+        note = f" ({confirmed} confirmed in review)" if confirmed else ""
+        escalate(Verdict.PASS, f"{_plural(len(kept), 'face')} kept under {', '.join(ids)}{note}")
     unconsented = [f for f in faces if not f.match.consented]
     if not unconsented:
         return
@@ -114,7 +116,8 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
             )
         else:
             escalate(Verdict.REDACT, f"main subject to redact ({why})")
-    others = [f for f in unconsented if f not in subjects]
+    # Each face is counted once: ambiguous faces are in their own reason above.
+    others = [f for f in unconsented if f not in subjects and f not in ambiguous]
     if others:
         escalate(
             Verdict.REDACT, f"{_plural(len(others), 'unconsented face')} to redact ({_why(others)})"
@@ -122,7 +125,11 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
 
 
 def _why(faces: list[FaceFinding]) -> str:
-    statuses = Counter(_UNCONSENTED_WHY.get(f.match.status, f.match.status.value) for f in faces)
+    statuses = Counter(
+        "ruled out in review" if f.match.reviewed and f.match.status is MatchStatus.UNKNOWN
+        else _UNCONSENTED_WHY.get(f.match.status, f.match.status.value)
+        for f in faces
+    )  # fmt: skip
     return "; ".join(statuses)
 
 
@@ -137,6 +144,8 @@ def _face_region(face: FaceFinding) -> Region:
         score=d.score,
         authorization=face.match.authorization if face.match.consented else None,
         match=face.match.status.value,
+        candidates=face.match.candidates,
+        reviewed=face.match.reviewed,
     )
 
 

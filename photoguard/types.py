@@ -212,6 +212,10 @@ class FaceMatch:
     status: MatchStatus
     authorization: str | None = None
     distance: float | None = None
+    candidates: tuple[str, ...] = ()
+    """For an ambiguous match: the valid authorizations of the people it may be (for review)."""
+    reviewed: bool = False
+    """A person decided this face in review (``photoguard review``); see match.apply_reviews."""
 
     @property
     def consented(self) -> bool:
@@ -244,6 +248,10 @@ class Region:
     match: str | None = None
     polygon: tuple[tuple[int, int], ...] | None = None
     """For tilted text and barcodes: the rotated outline; the box is its bounding box."""
+    candidates: tuple[str, ...] = ()
+    """For a face with an ambiguous match: the authorizations a reviewer may confirm."""
+    reviewed: bool = False
+    """For a face: its match was decided by a person in review."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,13 +83,22 @@ def build_context(
     with output.errors_to_exit():
         preflight(settings)
         enrolled, names = output.registry_view(settings, no_registry)
+        decisions = () if enrolled is None else review_decisions(settings)
     return CheckContext(
         settings=settings,
         enrolled=enrolled,
         deny_names=names,
+        decisions=decisions,
         exclude=tuple(p for p in exclude if p is not None),
         thumbnails=thumbnails,
     )
+
+
+def review_decisions(settings) -> tuple:
+    """The review decisions (``photoguard review``) that this check honours."""
+    from photoguard.consent.decisions import decisions_for_check
+
+    return decisions_for_check(settings)
 
 
 def check(

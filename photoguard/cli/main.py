@@ -117,6 +117,9 @@ def _register_commands() -> None:
     from photoguard.cli import audit
 
     app.add_typer(audit.app, name="audit")
+    from photoguard.cli import review
+
+    app.add_typer(review.app, name="review")
 
 
 _register_commands()

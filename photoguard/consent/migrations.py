@@ -144,7 +144,42 @@ def _v3_audit(conn: Connection) -> None:
         ))  # fmt: skip
 
 
-MIGRATIONS: tuple[Callable[[Connection], None], ...] = (_v1_core, _v2_events, _v3_audit)
+def _v4_review_decisions(conn: Connection) -> None:
+    """Review decisions about uncertain faces (``decisions.py``): append-only, the latest wins.
+
+    A face is named by its file's sha256, frame and box; no pixels, no encoding.
+    """
+    md = MetaData()
+    # Stand-ins for the referenced v1 tables, so the foreign keys resolve (not created here).
+    Table("person", md, Column("id", Integer, primary_key=True))
+    Table("authorization_record", md, Column("id", Integer, primary_key=True))
+    decision = Table(
+        "face_decision",
+        md,
+        Column("id", Integer, primary_key=True),
+        Column("file_sha256", String(64), nullable=False, index=True),
+        Column("frame", Integer, nullable=False),
+        Column("x0", Integer, nullable=False),
+        Column("y0", Integer, nullable=False),
+        Column("x1", Integer, nullable=False),
+        Column("y1", Integer, nullable=False),
+        Column("confirmed", Boolean, nullable=False),
+        Column("authorization_id", Integer, ForeignKey("authorization_record.id")),
+        Column("person_id", Integer, ForeignKey("person.id")),
+        Column("candidates", JSON, nullable=False),
+        Column("reviewer", Text, nullable=False),
+        Column("decided_at", DateTime(timezone=True), nullable=False),
+        Column("audit_seq", Integer, nullable=False),
+    )
+    md.create_all(conn, tables=[decision])
+
+
+MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
+    _v1_core,
+    _v2_events,
+    _v3_audit,
+    _v4_review_decisions,
+)
 LATEST = len(MIGRATIONS)
 
 

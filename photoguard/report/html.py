@@ -17,7 +17,7 @@ from photoguard import __version__
 from photoguard.fsutil import atomic_write
 from photoguard.report.json import summary
 from photoguard.settings import Settings
-from photoguard.types import Box, PhotoResult, Region, Verdict
+from photoguard.types import Box, MatchStatus, PhotoResult, Region, RegionKind, Verdict
 
 _CSS = """
 body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1d2330}
@@ -39,6 +39,7 @@ figure.plan{background:repeating-linear-gradient(45deg,#2a2f3a 0 10px,#323846 10
 .box.quiet span{display:none}.box.quiet:hover span,.box.quiet:focus span{display:block;z-index:2}
 .box.act-keep{border-color:#18a558}.box.act-keep span{background:#18a558}
 .box.act-redact{border-color:#e03c31}.box.act-redact span{background:#e03c31}
+.box.act-review{border-color:#8e44ad;border-style:dashed}.box.act-review span{background:#8e44ad}
 .body{padding:10px 12px}
 .path{font-weight:600;word-break:break-all}
 .verdict{display:inline-block;border-radius:10px;padding:1px 10px;font-weight:700;color:#fff;margin:6px 0}
@@ -132,8 +133,8 @@ def _box(region: Region, w: int, h: int, shown: list[Box]) -> str:
         f"left:{100 * b.x0 / w:.2f}%;top:{100 * b.y0 / h:.2f}%;"
         f"width:{100 * b.width / w:.2f}%;height:{100 * b.height / h:.2f}%"
     )
-    label = f"{region.label or region.kind.value} · {region.action.value}"
-    action = region.action.value
+    action = box_action(region)
+    label = f"{region.label or region.kind.value} · {action}"
     place = _placement(b, label, w, h, shown)
     return (
         f'<div class="box act-{action}{place}" data-kind="{region.kind.value}" style="{style}" '
@@ -171,6 +172,14 @@ def _placement(b: Box, label: str, w: int, h: int, shown: list[Box]) -> str:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def box_action(region: Region) -> str:
+    """What a box's label says: ``keep``, ``redact``, or ``review`` for a face a person must
+    confirm (it is redacted until someone does)."""
+    if region.kind is RegionKind.FACE and region.match == MatchStatus.AMBIGUOUS.value:
+        return "review"
+    return region.action.value
 
 
 def write_html(path: Path, results: Iterable[PhotoResult], settings: Settings) -> None:

@@ -29,6 +29,8 @@ def region_dict(region: Region) -> dict[str, Any]:
         "detector": region.detector,
         "score": round(region.score, 4),
         "polygon": [list(p) for p in region.polygon] if region.polygon else None,
+        "candidates": list(region.candidates),
+        "reviewed": region.reviewed,
     }
 
 
