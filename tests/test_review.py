@@ -27,7 +27,6 @@ from photoguard.types import (
     Action,
     Box,
     Detection,
-    EnrolledPerson as Enrolled,
     FaceFinding,
     FaceMatch,
     Findings,
@@ -35,6 +34,9 @@ from photoguard.types import (
     PhotoResult,
     RegionKind,
     Verdict,
+)
+from photoguard.types import (
+    EnrolledPerson as Enrolled,
 )
 
 SHA = "ab" * 32

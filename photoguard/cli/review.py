@@ -96,8 +96,8 @@ def open_page(
     with output.errors_to_exit():
         session = ReviewSession(run_ctx, reviewer)
         roots = roots_of(paths, run_ctx.exclude)
-        results = output.with_progress(
-            check_paths(list(roots), session.ctx, workers), label="checking"
+        results = output.collect(
+            check_paths(list(roots), session.ctx, workers), len(roots), "checking"
         )
         session.load(results, roots)
     if not results:
@@ -177,6 +177,8 @@ def list_faces(
 
     run_ctx = _context(ctx, channel, purpose, as_of, detector)
     with output.errors_to_exit():
+        total = output.count_inputs(paths, run_ctx.exclude)
+        results = output.collect(check_paths(paths, run_ctx, workers), total, "checking")
         rows = [
             {
                 "file": str(r.path),
@@ -188,7 +190,7 @@ def list_faces(
                 "reviewed": f.region.reviewed,
                 "candidates": list(f.region.candidates),
             }  # fmt: skip
-            for r in output.with_progress(check_paths(paths, run_ctx, workers), "checking")
+            for r in results
             for f in uncertain_faces(r)
         ]
     for row in rows:

@@ -113,7 +113,7 @@ def record(
     who = (reviewer or audit.actor()["operator"]).strip()
     if not who:
         raise InvalidRequest("a review decision needs a reviewer")
-    with registry._session() as session:
+    with registry.transaction() as session:
         auth = rows.auth_row(session, authorization) if authorization else None
         person = format_id(PERSON_PREFIX, auth.person_id) if auth else None
         [entry] = audit.append(session, [audit.consent_entry(
@@ -134,7 +134,7 @@ def record(
 
 def list_decisions(registry: ConsentRegistry, file_sha256: str | None = None) -> list[FaceDecision]:
     """Every decision (or those about one file), oldest first."""
-    with registry._session() as session:
+    with registry.transaction() as session:
         return _all(session, file_sha256)
 
 
