@@ -92,7 +92,8 @@ def _run(command, paths, out, settings, channel, purpose, db, registry, workers)
     settings = settings or load_policy(db=db, channel=channel, purpose=purpose)
     preflight(settings)
     enrolled, names = _registry_view(settings) if registry else (None, ())
-    ctx = CheckContext(settings=settings, enrolled=enrolled, deny_names=names)
+    decisions = _review_decisions(settings) if registry else ()
+    ctx = CheckContext(settings=settings, enrolled=enrolled, deny_names=names, decisions=decisions)
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if out is None:
         results = list(check_paths(inputs, ctx, workers))
@@ -122,3 +123,9 @@ def _registry_view(settings: Settings):
     from photoguard.consent.view import registry_view
 
     return registry_view(settings)
+
+
+def _review_decisions(settings: Settings):
+    from photoguard.consent.decisions import decisions_for_check
+
+    return decisions_for_check(settings)

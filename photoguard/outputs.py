@@ -132,8 +132,10 @@ def run_key(ctx, versions: tuple[str, ...] = ()) -> str:
     for person in ctx.enrolled or ():
         h.update(f"{person.person}|{person.status}|{person.authorization}|{person.minor}".encode())
         h.update(person.encodings.tobytes())
-    for d in getattr(ctx, "decisions", ()):
-        h.update(f"{d.sha256}|{d.frame}|{d.box}|{d.confirmed}|{d.status}|{d.authorization}".encode())
+    for d in ctx.decisions:
+        h.update(
+            f"{d.sha256}|{d.frame}|{d.box}|{d.confirmed}|{d.status}|{d.authorization}".encode()
+        )
     return h.hexdigest()
 
 
