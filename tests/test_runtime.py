@@ -21,7 +21,8 @@ def test_worker_init_sets_the_threads_every_onnxruntime_session_uses():
         "from photoguard import pipeline\n"
         "from photoguard.detect import runtime\n"
         "from photoguard.detect.centerface import load_model\n"
-        "pipeline._worker_init(3, None)\n"
+        "import os\n"
+        "pipeline._worker_init(3, None, os.getppid())\n"
         "print(runtime.threads(), load_model().session.get_session_options().intra_op_num_threads)"
     )
     env = {k: v for k, v in os.environ.items() if k != "PHOTOGUARD_THREADS"}
