@@ -160,13 +160,20 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
     text: list[Detection] = []
     barcodes: list[Detection] = []
     runs: dict[str, DetectorRun] = {}
-    seen: set[bytes] = set()
+    first_of: dict[bytes, int] = {}
     for index, frame in enumerate(image.frames):
         if len(image.frames) > 1:  # a single frame needs no hash (36 MB of it at 12 MP)
             digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
-            if digest in seen:  # identical frames (static GIF frames, MPO copies): checked once
+            if digest in first_of:
+                # An identical frame (static GIF frames, a TIFF page repeated) is checked once,
+                # and gets every region of the frame it repeats: each frame of the copy is
+                # redacted.
+                first = first_of[digest]
+                faces += _at(index, [f for f in faces if f.detection.frame == first])
+                text += _at(index, [d for d in text if d.frame == first])
+                barcodes += _at(index, [d for d in barcodes if d.frame == first])
                 continue
-            seen.add(digest)
+            first_of[digest] = index
         faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
         if policy.text:
             text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
@@ -253,13 +260,10 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     from photoguard.detect.text import read_text, tesseract_version
 
     policy = ctx.settings.policy
-    # "/.../" entries of text_allow are regular expressions; the rest are plain phrases.
-    patterns = tuple(a[1:-1] for a in policy.text_allow if len(a) > 2 and a[0] == a[-1] == "/")
-    phrases = tuple(a for a in policy.text_allow if a[1:-1] not in patterns)
     rules = PhiRules(
         deny_names=ctx.deny_names,
-        allow=phrases,
-        allow_patterns=patterns,
+        allow=policy.text_allow_phrases,
+        allow_patterns=policy.text_allow_patterns,
         redact_all_text=policy.redact_all_text,
     )
     return classify(read_text(frame), rules), f"tesseract@{tesseract_version()}"
@@ -302,13 +306,17 @@ def redact_paths(
             If it raises, that copy is not published and the run stops.
 
     Raises:
-        ConfigError: ``out_dir`` is inside an input folder, or an input inside ``out_dir``.
+        ConfigError: ``out_dir`` is inside an input folder, or an input inside ``out_dir``, or
+            the settings judge consent on a day other than today (a copy is published under
+            today's consent).
         OutputBusy: another run holds ``out_dir``.
         FileNotFoundError: an input path does not exist.
         Interrupted: Ctrl-C; every copy published so far is complete and was recorded.
     """
     from photoguard import outputs, publish
+    from photoguard.settings import require_current_consent
 
+    require_current_consent(ctx.settings)
     paths = list(paths)
     outputs.check_out_dir(out_dir, paths)
     with outputs.hold(out_dir):

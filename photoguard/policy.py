@@ -26,14 +26,30 @@ _UNCONSENTED_WHY = {
     MatchStatus.AMBIGUOUS: "match is ambiguous",
     MatchStatus.EXPIRED: "authorization expired",
     MatchStatus.REVOKED: "authorization revoked",
-    MatchStatus.OUT_OF_SCOPE: "authorization does not cover this channel or purpose",
+    MatchStatus.NOT_YET_EFFECTIVE: "authorization not yet received on the check date",
+    MatchStatus.OUT_OF_CHANNEL: "authorization does not cover the channel {channel}",
+    MatchStatus.OUT_OF_PURPOSE: "authorization does not cover the purpose {purpose}",
+    MatchStatus.OUT_OF_SCOPE: "authorization covers neither the channel {channel} nor the "
+    "purpose {purpose}",
     MatchStatus.UNENCODABLE: "face cannot be recognised (turned, masked or too small)",
     MatchStatus.TOO_SMALL: "face too small to recognise: unconsented by rule",
 }
 
+REQUIRED_STAGES = {
+    "faces": "face detection",
+    "text": "text detection (OCR; turned off by --no-text or text = false)",
+    "barcodes": "barcode detection (turned off by --no-barcodes or barcodes = false)",
+}
+"""Every stage that must have run completely on a file before it may pass."""
+
 
 def decide(findings: Findings, policy: Policy) -> Decision:
     """Decide what may be published.
+
+    A file passes only when every required stage ran completely and found nothing to change:
+    a stage that did not run makes it at best ``review``; one that failed blocks it. Metadata
+    blocks (EXIF, GPS, an EXIF thumbnail, XMP, IPTC, comments) are not read, so any of them may
+    identify a patient: the original is not publishable as it is (``redact``: the copy has none).
 
     Args:
         findings: what detection and matching found in one image.
@@ -51,10 +67,7 @@ def decide(findings: Findings, policy: Policy) -> Decision:
             verdict = to
         reasons.append(reason)
 
-    for run in findings.runs:
-        if not run.ok:
-            escalate(Verdict.BLOCK, f"not fully checked: detector {run.name} failed ({run.error})")
-
+    _decide_runs(findings, escalate)
     regions = [_face_region(face) for face in findings.faces]
     image_area = max(1, findings.width * findings.height)
     _decide_faces(findings.faces, image_area, policy, escalate)
@@ -75,11 +88,26 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     allowed = len(findings.barcodes) - len(codes) - len(unread)
     if allowed:
         reasons.append(f"{_plural(allowed, 'barcode')} kept: content on the allow-list")
+    if findings.metadata:
+        escalate(
+            Verdict.REDACT,
+            f"metadata to strip: {', '.join(findings.metadata)} (may identify a patient; "
+            "the copy carries none)",
+        )
     if verdict is Verdict.PASS:
         reasons.append("nothing that identifies a patient was found")
-    if findings.metadata:
-        reasons.append(f"metadata removed on output: {', '.join(findings.metadata)}")
     return Decision(verdict=verdict, reasons=tuple(reasons), regions=tuple(regions))
+
+
+def _decide_runs(findings: Findings, escalate) -> None:
+    """Block on a stage that failed; review when a required stage did not run at all."""
+    for run in findings.runs:
+        if not run.ok:
+            escalate(Verdict.BLOCK, f"not fully checked: detector {run.name} failed ({run.error})")
+    ran = {run.name for run in findings.runs}
+    for stage, what in REQUIRED_STAGES.items():
+        if stage not in ran:
+            escalate(Verdict.REVIEW, f"not fully checked: {what} did not run")
 
 
 def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
@@ -106,7 +134,7 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
             to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is"
         )
     if subjects:
-        why = _why(subjects)
+        why = _why(subjects, policy)
         share = f"{policy.subject_share:.0%}"
         if policy.subject_action is SubjectAction.BLOCK:
             escalate(
@@ -120,14 +148,16 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     others = [f for f in unconsented if f not in subjects and f not in ambiguous]
     if others:
         escalate(
-            Verdict.REDACT, f"{_plural(len(others), 'unconsented face')} to redact ({_why(others)})"
+            Verdict.REDACT,
+            f"{_plural(len(others), 'unconsented face')} to redact ({_why(others, policy)})",
         )
 
 
-def _why(faces: list[FaceFinding]) -> str:
+def _why(faces: list[FaceFinding], policy: Policy) -> str:
+    scope = {"channel": repr(policy.channel), "purpose": repr(policy.purpose)}
     statuses = Counter(
         "ruled out in review" if f.match.reviewed and f.match.status is MatchStatus.UNKNOWN
-        else _UNCONSENTED_WHY.get(f.match.status, f.match.status.value)
+        else _UNCONSENTED_WHY.get(f.match.status, f.match.status.value).format(**scope)
         for f in faces
     )  # fmt: skip
     return "; ".join(statuses)

@@ -1,4 +1,4 @@
-"""Stage 5, render: irreversible redaction on a copy, re-encoded without metadata, atomically.
+"""Stage 5, render: irreversible redaction on a copy, re-encoded from pixels without metadata.
 
 Styles are built to be irreversible: ``fill`` paints a solid colour; ``pixelate`` keeps at most
 a few coarse blocks across the region and adds noise; ``blur`` is a wide Gaussian (sigma a
@@ -10,12 +10,10 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
 from photoguard.errors import OutputError
-from photoguard.fsutil import atomic_write
 from photoguard.settings import MaskShape, Policy, Style
 from photoguard.types import Action, Box, LoadedImage, Region, RegionKind
 
@@ -102,7 +100,7 @@ def _blur(patch: np.ndarray) -> np.ndarray:
     import cv2
 
     sigma = max(patch.shape[:2]) / 4
-    # Blur twice the way down and back up: a wide kernel over the whole region.
+    # One wide Gaussian (sigma a quarter of the region) over the whole region; noise follows.
     return cv2.GaussianBlur(
         patch, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REPLICATE
     )
@@ -161,7 +159,9 @@ def encode(frames: Sequence[np.ndarray], image: LoadedImage) -> bytes:
     if image.icc_profile and fmt in {"JPEG", "PNG", "WEBP", "TIFF"}:
         options["icc_profile"] = image.icc_profile
     if fmt == "JPEG":
-        options.update(quality=92, subsampling=0, optimize=True)
+        # No optimize=True: Pillow's optimized Huffman pass fails on some images ("broken data
+        # stream") and costs ~3x the encoding time for a few per cent of size.
+        options.update(quality=92, subsampling=0)
         pil = pil[:1]
     elif fmt == "WEBP":
         options.update(quality=92, method=4)
@@ -178,15 +178,6 @@ def encode(frames: Sequence[np.ndarray], image: LoadedImage) -> bytes:
     except (OSError, ValueError) as exc:
         raise OutputError(f"cannot encode {fmt}: {exc}") from None
     return buffer.getvalue()
-
-
-def write_output(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file + rename)."""
-    try:
-        with atomic_write(path) as fh:
-            fh.write(data)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path.name}: {exc.strerror or exc}") from None
 
 
 THUMBNAIL_SIZE = 360

@@ -180,6 +180,13 @@ class MatchStatus(StrEnum):
     EXPIRED = "expired"
     REVOKED = "revoked"
     OUT_OF_SCOPE = "out-of-scope"
+    """Authorizations on file cover neither this channel nor this purpose."""
+    OUT_OF_CHANNEL = "out-of-channel"
+    """Authorizations on file cover the purpose, but not this channel."""
+    OUT_OF_PURPOSE = "out-of-purpose"
+    """Authorizations on file cover the channel, but not this purpose."""
+    NOT_YET_EFFECTIVE = "not-yet-effective"
+    """An authorization covers the scope but had not been received by the check date."""
     UNENCODABLE = "unencodable"
     TOO_SMALL = "too-small"
     """Smaller than a face can be recognised: never encoded, unconsented by rule."""
@@ -192,9 +199,9 @@ class EnrolledPerson:
     """One enrolled person as the matcher sees them for one channel, purpose and date.
 
     Built by the consent registry (``templates_for_matching``), read by ``match`` and by
-    ``outputs.run_key``. ``status`` is CONSENTED (with ``authorization``), REVOKED, EXPIRED or
-    OUT_OF_SCOPE (no authorization for this channel and purpose, or none in effect yet);
-    ``authorization`` names the one that decided it, if any.
+    ``outputs.run_key``. ``status`` is CONSENTED (with ``authorization``), REVOKED, EXPIRED,
+    NOT_YET_EFFECTIVE, or OUT_OF_CHANNEL / OUT_OF_PURPOSE / OUT_OF_SCOPE (see
+    ``consent.records.decide_coverage``); ``authorization`` names the one that decided it.
     """
 
     person: str

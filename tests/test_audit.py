@@ -280,7 +280,7 @@ def test_revoke_names_exactly_the_published_copies_and_verify_catches_an_edit(tm
     out = tmp_path / "publish"
     assert cli(*pg, "consent", "import", str(CONSENTS / "demo.toml")).returncode == 0
     # A real redact, in its own process as a user runs it.
-    redact = run_cli(*pg, "redact", str(SAMPLES), "--out", str(out), "--no-text", "-j", "2",
+    redact = run_cli(*pg, "redact", str(SAMPLES), "--out", str(out), "-j", "2",
                      "--quiet")  # fmt: skip
     assert redact.returncode in (0, 4, 5), redact.stderr
     assert "audit: run " in redact.stderr and " recorded" in redact.stderr

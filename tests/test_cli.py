@@ -112,7 +112,9 @@ def test_check_samples_report_shape_and_verdicts(tmp_path):
     assert band["verdict"] == "redact"
     assert {"text", "barcode"} <= {r["kind"] for r in band["regions"]}
     launch = by_name["launch-gps.jpg"]
-    assert launch["verdict"] == "pass" and "gps" in launch["metadata"]
+    # GPS and EXIF make the original unpublishable as it is: the copy is stripped
+    assert launch["verdict"] == "redact" and "gps" in launch["metadata"]
+    assert any(r.startswith("metadata to strip") and "gps" in r for r in launch["reasons"])
     # EXIF orientation 6 was applied: the stored file is portrait, the oriented image landscape
     assert (launch["width"], launch["height"]) == (640, 427)
     text = json.dumps(data)

@@ -94,7 +94,7 @@ def test_phi_text_and_barcode_are_gone(redacted):
 def test_outputs_carry_no_metadata_and_are_upright(redacted):
     _src, _out, results = redacted
     result = results["launch-gps.jpg"]
-    assert result.verdict is Verdict.PASS and result.output is not None
+    assert result.verdict is Verdict.REDACT and result.output is not None  # GPS and EXIF
     with Image.open(result.output) as im:
         assert im.size == (640, 427)  # orientation baked into the pixels
         assert not im.getexif() and "exif" not in im.info and "xmp" not in im.info
@@ -135,7 +135,6 @@ def test_killed_run_leaves_only_complete_files(tmp_path):
             "--out",
             str(out),
             "--no-registry",
-            "--no-text",
             "--workers",
             "1",
         ],
@@ -166,7 +165,6 @@ def test_killed_run_leaves_only_complete_files(tmp_path):
             "--out",
             str(out),
             "--no-registry",
-            "--no-text",
             "--workers",
             "1",
         ],

@@ -251,8 +251,9 @@ def test_templates_for_matching_say_consented_expired_revoked_or_out_of_scope(tm
         [p] = reg.templates_for_matching(channel, purpose, on)
         return p.status, p.authorization
 
-    assert status("instagram", date(2026, 6, 1)) == (MatchStatus.OUT_OF_SCOPE, None)
-    assert status("website", date(2026, 6, 1), "education")[0] is MatchStatus.OUT_OF_SCOPE
+    assert status("instagram", date(2026, 6, 1)) == (MatchStatus.OUT_OF_CHANNEL, None)
+    assert status("website", date(2026, 6, 1), "education")[0] is MatchStatus.OUT_OF_PURPOSE
+    assert status("instagram", date(2026, 6, 1), "education")[0] is MatchStatus.OUT_OF_SCOPE
     assert status("website", date(2027, 2, 1)) == (MatchStatus.EXPIRED, first.id)
     reg.revoke(first.id, date(2026, 7, 1), "letter")
     assert status("website", date(2026, 6, 30)) == (MatchStatus.CONSENTED, first.id)
@@ -294,7 +295,9 @@ def test_decide_coverage_prefers_a_valid_authorization(tmp_path, reg):
     assert decide_coverage(auths, "website", "marketing", date(2026, 4, 1)) == (
         MatchStatus.CONSENTED, new.id)  # fmt: skip
     assert decide_coverage(auths, "website", "marketing", date(2026, 1, 1)) == (
-        MatchStatus.OUT_OF_SCOPE, new.id)  # fmt: skip
+        MatchStatus.NOT_YET_EFFECTIVE,
+        new.id,
+    )  # not yet received, not "out of scope"
     assert decide_coverage(auths[:1], "website", "marketing", date(2026, 4, 1)) == (
         MatchStatus.EXPIRED, old.id)  # fmt: skip
 

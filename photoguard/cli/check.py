@@ -51,7 +51,7 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the summa
 ShowAll = Annotated[
     bool, typer.Option("--all", "-a", help="List every file, not only those needing attention.")
 ]
-DEFAULT_WORKERS = os.cpu_count() or 1
+DEFAULT_WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 def build_context(
@@ -120,6 +120,11 @@ def check(
 ) -> None:
     """Check photos (see HELP)."""
     from photoguard.pipeline import check_paths
+    from photoguard.settings import cap_workers
+
+    workers, note = cap_workers(workers)
+    if note:
+        output.err(f"note: {note}")
 
     run_ctx = build_context(
         ctx,

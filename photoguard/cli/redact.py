@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import typer
 from photoguard.cli import output
 from photoguard.cli.check import (
     DEFAULT_WORKERS,
-    AsOf,
     Channel,
     CsvOut,
     Detectors,
@@ -46,7 +46,12 @@ def redact(
     csv_out: CsvOut = None,
     channel: Channel = None,
     purpose: Purpose = None,
-    as_of: AsOf = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Refused unless today: copies are published under today's consent."
+        ),
+    ] = None,
     detector: Detectors = None,
     no_text: NoText = False,
     no_barcodes: NoBarcodes = False,
@@ -57,7 +62,17 @@ def redact(
 ) -> None:
     """Redact photos (see HELP)."""
     from photoguard.pipeline import redact_paths
+    from photoguard.settings import cap_workers
 
+    if as_of is not None and output.parse_date(as_of, "--as-of") != date.today():
+        raise output.fail(
+            f"--as-of {as_of} is for check only: redact publishes copies today, so it judges "
+            "consent as of today (leave --as-of out)",
+            2,
+        )
+    workers, note = cap_workers(workers)
+    if note:
+        output.err(f"note: {note}")
     run_ctx = build_context(
         ctx,
         channel=channel,

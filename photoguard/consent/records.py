@@ -182,8 +182,10 @@ def decide_coverage(
     Returns:
         CONSENTED with the newest valid authorization; else, for the newest authorization in
         effect by ``on`` that covers the scope, REVOKED or EXPIRED with its id; else
-        OUT_OF_SCOPE (nothing covers this channel and purpose, or nothing is in effect yet).
+        NOT_YET_EFFECTIVE with the newest one covering the scope (received after ``on``); else
+        the scope that is missing: OUT_OF_CHANNEL, OUT_OF_PURPOSE or OUT_OF_SCOPE (neither).
     """
+    auths = list(auths)
     scoped = sorted(
         (a for a in auths if a.covers(channel, purpose)), key=lambda a: (a.signed_on, a.id)
     )
@@ -192,8 +194,19 @@ def decide_coverage(
         return MatchStatus.CONSENTED, valid[-1].id
     started = [a for a in scoped if a.status_on(on) is not AuthStatus.NOT_YET_EFFECTIVE]
     if not started:
-        return MatchStatus.OUT_OF_SCOPE, scoped[-1].id if scoped else None
+        if scoped:
+            return MatchStatus.NOT_YET_EFFECTIVE, scoped[-1].id
+        return _missing_scope(auths, channel, purpose), None
     last = started[-1]
     if last.status_on(on) is AuthStatus.REVOKED:
         return MatchStatus.REVOKED, last.id
     return MatchStatus.EXPIRED, last.id
+
+
+def _missing_scope(auths: list[Authorization], channel: str, purpose: str) -> MatchStatus:
+    """Which part of the scope no authorization covers (none covers both)."""
+    if any(normalize(channel) in a.channels for a in auths):
+        return MatchStatus.OUT_OF_PURPOSE
+    if any(normalize(purpose) in a.purposes for a in auths):
+        return MatchStatus.OUT_OF_CHANNEL
+    return MatchStatus.OUT_OF_SCOPE
