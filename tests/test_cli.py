@@ -230,7 +230,7 @@ def test_an_animated_gif_counts_one_face_not_one_per_frame(tmp_path):
     gif = tmp_path / "wave.gif"
     frames[0].save(gif, save_all=True, append_images=frames[1:], duration=100, loop=0)
     report = tmp_path / "r.csv"
-    result = run_cli("check", str(gif), "--no-registry", "--no-text", "-j", "1", "--csv",
+    result = run_cli("check", str(gif), "--no-registry", "-j", "1", "--csv",
                      str(report))  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     [row] = list(csv.DictReader(report.open(newline="")))

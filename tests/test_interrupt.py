@@ -17,7 +17,7 @@ import pytest
 from conftest import _DATA_HOME, PHOTOGUARD, SAMPLES, run_cli
 from consent_support import CONSENTS
 
-FAST = ("--no-text", "--no-barcodes")
+FAST = ()  # every stage runs: with OCR or barcodes off a file is at best review, never written
 COPIES = 8
 
 
@@ -144,7 +144,7 @@ def test_a_registry_locked_for_good_stops_the_run_before_publishing_unaudited(de
 
     db, src, out = demo
     monkeypatch.setattr(consent_db, "BUSY_TIMEOUT_S", 1)  # the real 30 s, shortened
-    settings = load_settings(None, db_url=db, text=False, barcodes=False)
+    settings = load_settings(None, db_url=db)
     enrolled, names = registry_view(settings)
     ctx = CheckContext(settings=settings, enrolled=enrolled, deny_names=names)
     recorder = RunRecorder(settings, "redact")

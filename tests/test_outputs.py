@@ -18,12 +18,13 @@ from photoguard.pipeline import CheckContext, check_paths, redact_paths
 from photoguard.settings import load_settings
 from photoguard.types import Verdict
 
-FAST = ("--no-registry", "--no-text", "--no-barcodes", "-j", "1")
+FAST = ("--no-registry", "-j", "1")
+"""Every stage runs: a file on which OCR or barcodes did not run is at best review, unwritten."""
 
 
 @pytest.fixture
 def ctx():
-    return CheckContext(settings=load_settings(None, text=False, barcodes=False))
+    return CheckContext(settings=load_settings(None))
 
 
 @pytest.fixture

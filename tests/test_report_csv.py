@@ -25,9 +25,7 @@ def test_file_names_that_look_like_formulas_are_text_in_the_csv(tmp_path):
         shutil.copy(SAMPLES / "coffee.png", folder / name)
     report = tmp_path / "r.csv"
     # Run inside the folder: the paths in the report are then the bare file names.
-    result = run_cli(
-        "check", ".", "--no-registry", "--no-text", "-j", "1", "--csv", str(report), cwd=folder
-    )
+    result = run_cli("check", ".", "--no-registry", "-j", "1", "--csv", str(report), cwd=folder)
     assert result.returncode == 0, result.stdout + result.stderr
     with report.open(newline="") as fh:
         rows = list(csv.DictReader(fh))

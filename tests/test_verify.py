@@ -28,7 +28,7 @@ def _folder(tmp_path, name):
 
 
 def _face_context():
-    return CheckContext(settings=load_settings(None, text=False, barcodes=False))
+    return CheckContext(settings=load_settings(None))
 
 
 def _recognisable(original, output, boxes) -> list[bool]:
