@@ -133,7 +133,7 @@ def test_undecodable_codes_redacted_in_the_published_copy(tmp_path):
     src.mkdir()
     rgb = damaged_codes()
     Image.fromarray(rgb).save(src / "codes.png")
-    settings = load_settings(None, text=False, barcode_allow=(ORG_PATTERN,))
+    settings = load_settings(None, barcode_allow=(ORG_PATTERN,))  # every stage: else review
     (result,) = redact_paths([src], out, CheckContext(settings=settings))
     assert result.verdict is Verdict.REDACT and result.output is not None
     assert any("not readable" in r for r in result.reasons)

@@ -40,7 +40,7 @@ def test_from_an_empty_folder_with_defaults_then_init(tmp_path):
     # the organisation declares its own channel; check finds the file from any folder
     written.write_text(written.read_text().replace('"website",', '"website", "ourblog",', 1))
     report = tmp_path / "r.json"
-    check = run_cli("check", str(SAMPLES / "coffee.png"), "--channel", "ourblog", "--no-text",
+    check = run_cli("check", str(SAMPLES / "coffee.png"), "--channel", "ourblog",
                     "--json", str(report), env=env, cwd=empty)  # fmt: skip
     assert check.returncode == 0, check.stdout + check.stderr
     assert str(written) in report.read_text()
