@@ -27,6 +27,7 @@ from photoguard.types import (
     Action,
     Box,
     Detection,
+    DetectorRun,
     FaceFinding,
     FaceMatch,
     Findings,
@@ -42,6 +43,8 @@ from photoguard.types import (
 SHA = "ab" * 32
 FACE = Box(100, 100, 200, 220)
 RULES = MatchRules()
+RAN = tuple(DetectorRun(stage, "1", True) for stage in ("faces", "text", "barcodes"))
+"""Every stage ran: a file with a stage missing is at best review."""
 
 
 def enc(x: float) -> np.ndarray:
@@ -96,7 +99,7 @@ def test_an_ended_authorization_no_longer_keeps_a_confirmed_face():
     revoked = ReviewedFace(SHA, 0, FACE, True, MatchStatus.REVOKED, None)
     [face] = apply_reviews([found()], [revoked], SHA)
     assert face.match.status is MatchStatus.REVOKED and not face.match.consented
-    d = decide(Findings(1000, 1000, faces=(face,)), Policy())
+    d = decide(Findings(1000, 1000, runs=RAN, faces=(face,)), Policy())
     assert d.verdict is Verdict.REDACT and d.regions[0].action is Action.REDACT
 
 
@@ -114,7 +117,7 @@ def test_each_face_is_counted_once_in_the_reasons():
         found(Box(100, 0, 150, 50)),
         found(Box(200, 0, 250, 50), MatchStatus.UNKNOWN),
     )
-    d = decide(Findings(1000, 1000, faces=faces), Policy())
+    d = decide(Findings(1000, 1000, runs=RAN, faces=faces), Policy())
     assert d.verdict is Verdict.REVIEW
     counted = sum(int(r.split()[0]) for r in d.reasons if "face" in r)
     assert counted == 3, d.reasons
@@ -122,7 +125,7 @@ def test_each_face_is_counted_once_in_the_reasons():
 
 
 def test_html_report_labels_an_ambiguous_face_review():
-    d = decide(Findings(1000, 1000, faces=(found(), found(Box(300, 0, 350, 50),
+    d = decide(Findings(1000, 1000, runs=RAN, faces=(found(), found(Box(300, 0, 350, 50),
                MatchStatus.UNKNOWN))), Policy())  # fmt: skip
     result = PhotoResult(path=__import__("pathlib").Path("x.jpg"), sha256=SHA, verdict=d.verdict,
                          reasons=d.reasons, regions=d.regions, width=1000, height=1000,
@@ -199,7 +202,7 @@ def test_resolved_for_a_check_until_the_authorization_ends(twins):
         [later, _] = decisions.resolve(reg, "website", "marketing", date(2027, 2, 1))
         assert later.status is MatchStatus.EXPIRED and later.authorization is None
         [other, _] = decisions.resolve(reg, "instagram", "marketing", TODAY)
-        assert other.status is MatchStatus.OUT_OF_SCOPE
+        assert other.status is MatchStatus.OUT_OF_CHANNEL  # the channel is what is missing
         reg.revoke(two, date(2026, 5, 1), "asked in writing")
         [revoked, _] = decisions.resolve(reg, "website", "marketing", TODAY)
         assert revoked.status is MatchStatus.REVOKED
