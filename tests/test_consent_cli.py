@@ -121,6 +121,9 @@ def test_import_demo_file_then_verify_detects_tampering(cli, tmp_path):
     ],
 )
 def test_errors_are_one_line_with_exit_codes(cli, args, code, message):
+    from photoguard.consent.registry import ConsentRegistry
+
+    ConsentRegistry(cli.db).close()  # an empty registry (a missing one is exit 3, below)
     result = cli(*args)
     assert result.exit_code == code, result.output
     assert message in result.text
@@ -131,3 +134,62 @@ def test_add_with_an_unusable_photo_is_refused(cli, tmp_path):
     args[args.index("--photo") + 1] = str(tmp_path / "form.txt")
     result = cli(*args)
     assert result.exit_code == 2 and "reference photo unusable" in result.text
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("audit", "verify"),
+        ("audit", "export"),
+        ("consent", "verify"),
+        ("consent", "list"),
+        ("consent", "show", "AUTH-000001"),
+        ("consent", "expiring"),
+        ("consent", "takedown", "AUTH-000001"),
+        ("consent", "revoke", "AUTH-000001", "--received", "2026-05-02", "--reason", "x"),
+        ("consent", "purge-biometrics", "--due"),
+    ],
+)
+def test_a_mistyped_registry_is_an_error_and_is_not_created(tmp_path, monkeypatch, args):
+    from photoguard.cli.main import app
+
+    monkeypatch.delenv("PHOTOGUARD_CONFIG", raising=False)
+    missing = tmp_path / "typo" / "registyr.db"
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{missing}", *args])
+    assert result.exit_code == 3, result.output
+    assert f"no consent registry at {missing}" in " ".join(result.output.split())
+    assert "intact" not in result.output and "Traceback" not in result.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_registry_failures_exit_3(cli, tmp_path):
+    (tmp_path / "registry.db").write_bytes(b"this is not a database, it only has its name" * 50)
+    for args in (("list",), ("verify",), *([_add_args(tmp_path, "--expires", "2027-01-01")])):
+        result = cli(*args)
+        assert result.exit_code == 3, result.output
+        assert result.output.startswith("error: ") and len(result.output.splitlines()) == 1
+
+
+def test_control_characters_in_names_are_not_printed_raw(cli, tmp_path):
+    name = "Ana \x1b[31mDiaz\x1b[0m\n[bold]x"
+    args = _add_args(tmp_path, "--expires", "2028-03-01")
+    args[args.index("--name") + 1] = name
+    assert cli(*args).exit_code == 0
+    for shown in (cli("list"), cli("show", "AUTH-000001")):
+        assert shown.exit_code == 0
+        assert "\x1b" not in shown.output and "\n[bold]" not in shown.output
+        assert "\\x1b[31mDiaz" in shown.output and "[bold]x" in shown.output
+    assert json.loads(cli("list", "--json").output)[0]["person_name"] == name
+
+
+def test_the_same_face_again_is_refused_with_the_person_to_add_it_to(cli, tmp_path):
+    assert cli(*_add_args(tmp_path, "--expires", "2028-03-01")).exit_code == 0
+    again = cli(*_add_args(tmp_path, "--expires", "2028-03-01"))
+    assert again.exit_code == 2 and "already enrolled as PER-000001" in again.text
+    assert "--person PER-000001" in again.text
+    added = cli(*_add_args(tmp_path, "--expires", "2028-03-01", "--person", "PER-000001"))
+    assert added.exit_code == 0, added.output
+    forced = cli(*_add_args(tmp_path, "--expires", "2028-03-01", "--force", "--json"))
+    assert forced.exit_code == 0 and "warning: " in forced.stderr
+    people = {a["person_id"] for a in json.loads(cli("list", "--json").output)}
+    assert people == {"PER-000001", "PER-000002"}

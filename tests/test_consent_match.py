@@ -151,7 +151,7 @@ def test_look_alikes_within_the_margin_go_to_review(corpus, db_url, tmp_path):
     enroll, query, _ = _pair(corpus)
     # Two people whose reference photos show the same face: identical twins, at the limit.
     _add(db_url, "Twin One", enroll)
-    _add(db_url, "Twin Two", enroll)
+    _add(db_url, "Twin Two", enroll, "--force")  # registering the same face twice is refused
     entry = _check(db_url, query, tmp_path, "--as-of", "2026-06-01")
     assert entry["verdict"] == "review", entry["reasons"]
     assert entry["regions"][0]["match"] == "ambiguous"

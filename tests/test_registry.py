@@ -264,7 +264,7 @@ def test_templates_for_matching_say_consented_expired_revoked_or_out_of_scope(tm
     assert second.person_id == first.person_id
     assert status("website", date(2026, 8, 2)) == (MatchStatus.CONSENTED, second.id)
     assert reg.all_names() == ["Eileen Collins"]
-    child = reg.add(request(tmp_path, name="No Dob", photos=(EILEEN,)))
+    child = reg.add(request(tmp_path, name="No Dob", photos=(EILEEN,)), force=True)
     by_person = {p.person: p for p in reg.templates_for_matching("website", "marketing", TODAY)}
     assert by_person[child.person_id].minor  # a patient of unknown age gets the strict threshold
 
@@ -281,7 +281,7 @@ def test_purging_biometrics_keeps_documents_and_authorizations(tmp_path, reg):
 
 def test_templates_are_due_once_no_authorization_is_in_effect(tmp_path, reg):
     revoked = reg.add(request(tmp_path, photos=(EILEEN,)))
-    kept = reg.add(request(tmp_path, photos=(EILEEN,), expires_on=date(2026, 9, 1)))
+    kept = reg.add(request(tmp_path, photos=(EILEEN,), expires_on=date(2026, 9, 1)), force=True)
     reg.revoke(revoked.id, date(2026, 5, 1), "letter")
     assert reg.purge_biometrics(due=True) == 1
     assert [t.person_id for t in reg.templates()] == [kept.person_id]
@@ -392,3 +392,88 @@ def test_status_properties_hold_for_any_dates():
         assert not auth.valid_for("instagram", "marketing", on)
 
     check()
+
+
+def _import_file(folder, document: str, photos: str = "") -> os.PathLike:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "consents.toml"
+    path.write_text(
+        '[[authorization]]\nname = "Test Person"\nchannels = ["website"]\n'
+        'purposes = ["marketing"]\nsigned_on = 2026-01-10\nexpires_on = 2027-01-10\n'
+        f"document = {document!r}\n" + (f"photos = [{photos!r}]\n" if photos else "")
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    "document, photo, problem",
+    [
+        ("../../../../../../../../etc/passwd", "", "must stay inside the import file's folder"),
+        ("/etc/shadow", "", "must be a path relative to the import file"),
+        ("escape.pdf", "", "must stay inside the import file's folder"),  # a symlink out
+        ("form.pdf", "../outside.png", "must stay inside the import file's folder"),
+        ("form.pdf", "sub", "is not a regular file"),
+        ("nowhere.pdf", "", "not found"),
+    ],
+)
+def test_import_paths_stay_inside_the_import_folder(tmp_path, reg, document, photo, problem):
+    folder = tmp_path / "batch"
+    path = _import_file(folder, document, photo)
+    (folder / "form.pdf").write_bytes(b"the signed form")
+    (folder / "sub").mkdir()
+    (tmp_path / "outside.png").write_bytes(EILEEN.read_bytes())
+    (tmp_path / "secret.pdf").write_bytes(b"another patient's form")
+    (folder / "escape.pdf").symlink_to(tmp_path / "secret.pdf")
+    with pytest.raises(InvalidRequest) as info:
+        reg.import_file(path)
+    assert problem in str(info.value) and "consents.toml row 1" in str(info.value)
+    assert len(str(info.value).splitlines()) == 1
+    assert reg.list() == [] and reg.document_count() == 0
+    assert not (tmp_path / "db" / "documents").exists()
+
+
+def test_an_import_file_may_use_subfolders_and_links_that_stay_inside(tmp_path, reg):
+    folder = tmp_path / "batch"
+    (folder / "signed").mkdir(parents=True)
+    (folder / "signed" / "form.pdf").write_bytes(b"the signed form")
+    (folder / "link.pdf").symlink_to(folder / "signed" / "form.pdf")
+    [auth] = reg.import_file(_import_file(folder, "link.pdf"))
+    assert reg.store.path_for(auth.document_sha256).read_bytes() == b"the signed form"
+
+
+def test_the_same_face_under_a_second_person_is_refused_unless_forced(tmp_path, reg):
+    from photoguard.consent import audit
+    from photoguard.consent.errors import DuplicateFace
+
+    first = reg.add(request(tmp_path, photos=(EILEEN,)))
+    with pytest.raises(DuplicateFace) as info:
+        reg.add(request(tmp_path, name="Someone Else", photos=(EILEEN,)))
+    assert f"--person {first.person_id}" in str(info.value)
+    assert len(reg.list()) == 1 and len(reg.templates()) == 1
+    # Photos added to the existing person: one identity, both templates.
+    more = reg.add(request(tmp_path, person_id=first.person_id, photos=(EILEEN,)))
+    assert more.person_id == first.person_id and reg.warnings == []
+    [person] = reg.templates_for_matching("website", "marketing", TODAY)
+    assert person.person == first.person_id and person.encodings.shape == (2, 128)
+    # Forced (look-alikes): registered, with a warning and a trace in the audit trail.
+    twin = reg.add(request(tmp_path, name="Twin", photos=(EILEEN,)), force=True)
+    assert twin.person_id != first.person_id and first.person_id in reg.warnings[0]
+    assert audit.export(reg)[-1]["payload"]["same_face_as"] == first.person_id
+
+
+def test_an_import_with_the_same_face_in_two_rows_registers_nothing(tmp_path, reg):
+    from photoguard.consent.errors import DuplicateFace
+
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(EILEEN.read_bytes())
+    rows = []
+    for n in (1, 2):
+        (folder / f"form{n}.pdf").write_bytes(f"form {n}".encode())
+        rows.append(f'[[authorization]]\nname = "Person {n}"\nchannels = ["website"]\n'
+                    'purposes = ["marketing"]\nsigned_on = 2026-01-10\nexpires_on = 2027-01-10\n'
+                    f'document = "form{n}.pdf"\nphotos = ["a.png"]\n')  # fmt: skip
+    (folder / "two.toml").write_text("".join(rows))
+    with pytest.raises(DuplicateFace, match="two.toml row 2"):
+        reg.import_file(folder / "two.toml")
+    assert reg.list() == [] and reg.templates() == []

@@ -168,3 +168,78 @@ def test_upgrade_from_version_1_and_concurrent_opening_on_postgresql(pg_url, tmp
     assert len(set(ids)) == 20
     with _open(pg_url, tmp_path) as registry:
         assert registry.schema_version == migrations.LATEST and len(registry.list()) == 20
+
+
+def _sql(pg_url: str, statement: str) -> int:
+    from sqlalchemy.engine import make_url
+
+    plain = make_url(pg_url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(plain, autocommit=True) as conn:
+        return conn.execute(statement).rowcount
+
+
+@pytest.mark.parametrize(
+    "statement, row",
+    [
+        ("UPDATE authorization_record SET revocation_received_on = NULL WHERE id = 1",
+         "AUTH-000001"),
+        ("UPDATE authorization_record SET expires_on = '2099-12-31' WHERE id = 1", "AUTH-000001"),
+        ("""UPDATE authorization_record SET channels = '["website", "instagram"]' WHERE id = 1""",
+         "AUTH-000001"),
+        ("UPDATE face_template SET person_id = 2", "TPL-000001"),
+    ],
+)  # fmt: skip
+def test_hand_edited_rows_on_postgresql_are_named_and_refused(pg_url, tmp_path, statement, row):
+    from photoguard.consent import audit
+    from photoguard.consent.errors import RegistryTampered
+
+    with _open(pg_url, tmp_path) as registry:
+        auth = registry.add(request(tmp_path, photos=(EILEEN,)))
+        registry.revoke(auth.id, date(2026, 3, 1), "letter")
+        registry.add(request(tmp_path, name="Other Person"))
+        assert audit.verify_state(registry) == []
+    assert _sql(pg_url, statement) == 1
+    with _open(pg_url, tmp_path / "elsewhere") as registry:
+        assert [p.row for p in audit.verify_state(registry)] == [row]
+        with pytest.raises(RegistryTampered, match=row):
+            registry.templates_for_matching("website", "marketing", TODAY)
+
+
+def test_documents_live_in_the_server_database(pg_url, tmp_path):
+    here, there = tmp_path / "here", tmp_path / "there"
+    with _open(pg_url, here) as registry:
+        auth = registry.add(request(tmp_path, photos=(EILEEN,)))
+    assert not (here / "documents").exists()  # nothing on this machine's disk
+    with _open(pg_url, there) as registry:  # another machine, another disk
+        assert registry.verify_documents() == [] and registry.document_count() == 1
+    _sql(pg_url, "UPDATE document_blob SET content = 'forged'::bytea")
+    with _open(pg_url, there) as registry:
+        [problem] = registry.verify_documents()
+        assert (problem.problem, problem.authorizations) == ("hash mismatch", (auth.id,))
+
+
+def test_documents_of_a_registry_from_before_v6_are_moved_into_the_database(pg_url, tmp_path):
+    from photoguard.consent.store import DocumentStore
+
+    form = request(tmp_path).document
+    with _open(pg_url, tmp_path / "old") as registry:
+        auth = registry.add(request(tmp_path, document=form))
+    # What v5 left: the document on the registering machine's disk, no document_blob table.
+    DocumentStore(tmp_path / "old" / "documents").put(form)
+    _sql(pg_url, "DROP TABLE document_blob")
+    _sql(pg_url, "DELETE FROM schema_version WHERE version = 6")
+    with _open(pg_url, tmp_path / "elsewhere") as registry:
+        assert registry.schema_version == migrations.LATEST
+        assert [p.problem for p in registry.verify_documents()] == ["missing"]
+    with _open(pg_url, tmp_path / "old"):  # the machine that holds the files opens it
+        pass
+    with _open(pg_url, tmp_path / "elsewhere") as registry:
+        assert registry.verify_documents() == [] and registry.get(auth.id) == auth
+
+
+def test_reading_an_uninitialised_server_database_creates_nothing(pg_url, tmp_path):
+    from photoguard.consent.errors import RegistryError
+
+    with pytest.raises(RegistryError, match="no consent registry"):
+        ConsentRegistry(pg_url, documents=tmp_path / "documents", create=False)
+    assert _sql(pg_url, "SELECT 1 FROM pg_tables WHERE tablename = 'schema_version'") == 0

@@ -25,11 +25,12 @@ app = typer.Typer(
 
 
 def _open(ctx: typer.Context):
+    """The registry, read-only: a missing one is an error (exit 3), never created."""
     from photoguard.consent.registry import ConsentRegistry
 
     settings = output.settings_or_exit(ctx)
     with output.errors_to_exit():
-        return ConsentRegistry.from_settings(settings)
+        return ConsentRegistry.from_settings(settings, create=False)
 
 
 @app.command("verify")
@@ -41,7 +42,9 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a line.")] = False,
 ) -> None:
-    """Re-hash every audit entry and check each link; exit 1 at the first broken one.
+    """Re-hash every audit entry and check each link, then check every person, authorization
+    and face template row against the state the trail vouches for; exit 1 at the first broken
+    link or at any row edited, added or deleted outside photoguard (each is named).
 
     Prints the head as SEQ:HASH when intact. Keep it somewhere else (a ticket, an e-mail) and
     pass it as --anchor later: that catches entries cut off the end, which links cannot show.
@@ -57,11 +60,12 @@ def verify(
         raise output.fail(str(exc), 2) from None
     with _open(ctx) as registry, output.errors_to_exit():
         report = audit.verify(registry, pinned)
+        rows = audit.verify_state(registry)
     if as_json:
         typer.echo(json.dumps({
             "intact": report.intact, "entries": report.entries, "head_seq": report.head_seq,
             "head_hash": report.head_hash, "broken_seq": report.broken_seq,
-            "problem": report.problem,
+            "problem": report.problem, "rows": [{"row": r.row, "problem": r.problem} for r in rows],
         }, indent=2))  # fmt: skip
     elif report.intact:
         # Plain echo: a wrapped hash could not be pasted back as --anchor.
@@ -69,7 +73,11 @@ def verify(
                    f"head {report.head_seq}:{report.head_hash}")  # fmt: skip
     else:
         output.err(f"audit trail broken at seq {report.broken_seq}: {report.problem}")
-    raise typer.Exit(0 if report.intact else 1)
+    for r in rows:
+        output.err(f"registry row {r}")
+    if rows:
+        output.err(f"{len(rows)} registry rows differ from the state the audit trail vouches for")
+    raise typer.Exit(0 if report.intact and not rows else 1)
 
 
 @app.command("export")

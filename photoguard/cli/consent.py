@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from photoguard.cli import output
+from photoguard.cli.tables import printable
 
 if TYPE_CHECKING:
     from photoguard.consent.records import Authorization
@@ -34,14 +36,26 @@ app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Register a face already enrolled as another person (look-alikes)."
+    ),
+]
 
 
-def _open(ctx: typer.Context) -> ConsentRegistry:
+def _open(ctx: typer.Context, create: bool = False) -> ConsentRegistry:
+    """The registry; only the commands that register something create a missing one."""
     from photoguard.consent.registry import ConsentRegistry
 
     settings = output.settings_or_exit(ctx)
     with output.errors_to_exit():
-        return ConsentRegistry.from_settings(settings)
+        return ConsentRegistry.from_settings(settings, create=create)
+
+
+def _cell(value: object) -> Text:
+    """A table cell shown as written: no Rich markup, control characters escaped."""
+    return Text(printable("" if value is None else str(value)))
 
 
 def _date(text: str | None, option: str) -> date | None:
@@ -113,11 +127,14 @@ def add(
     person: Annotated[
         str | None, typer.Option(help="Add to this existing person id (PER-000001).")
     ] = None,
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Register one signed authorization and enrol the person's reference photos.
 
-    Refused, with every missing element listed, when the authorization is incomplete.
+    Refused, with every missing element listed, when the authorization is incomplete; refused
+    when a photo shows a face already enrolled as another person (use --person to add to that
+    person, or --force for two people who look alike).
 
     Example: photoguard consent add --name "Ana Diaz" --photo ana.jpg --document ana-form.pdf
     --channel website --channel instagram --purpose marketing --signed-on 2026-03-01
@@ -137,13 +154,15 @@ def add(
         received_on=_date(received_on, "--received-on"), form_version=form,
         third_party_remuneration=third_party_remuneration, person_id=person,
     )  # fmt: skip
-    registry = _open(ctx)
+    registry = _open(ctx, create=True)
     with output.errors_to_exit():
-        auth = registry.add(request)
+        auth = registry.add(request, force=force)
     _report_added([auth], registry, as_json)
 
 
 def _report_added(auths: list[Authorization], registry: ConsentRegistry, as_json: bool) -> None:
+    for warning in registry.warnings:
+        output.err(f"warning: {warning}")
     today = registry.clock()
     if as_json:
         _print_json([_auth_json(a, today) for a in auths])
@@ -155,6 +174,7 @@ def _report_added(auths: list[Authorization], registry: ConsentRegistry, as_json
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A .toml or .csv file of authorizations.")],
+    force: ForceOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Register every authorization in a file, or none if any row is incomplete or invalid.
@@ -166,9 +186,9 @@ def import_(
 
     Example: photoguard consent import consents/demo.toml
     """
-    registry = _open(ctx)
+    registry = _open(ctx, create=True)
     with output.errors_to_exit():
-        auths = registry.import_file(file)
+        auths = registry.import_file(file, force=force)
     _report_added(auths, registry, as_json)
 
 
@@ -223,7 +243,7 @@ def show(
     for key, value in _auth_json(auth, day).items():
         if isinstance(value, tuple):
             value = ", ".join(value)
-        table.add_row(key, "" if value is None else str(value))
+        table.add_row(key, _cell(value))
     table.add_row("face templates", str(len(templates)))
     output.console.print(table)
 
@@ -284,7 +304,8 @@ def _print_takedown(auth_id: str, published: list, as_json: bool) -> None:
     # One unwrapped line per copy, tab-separated: paths are pasted into other tools.
     typer.echo(f"{len(published)} published copies relied on {auth_id}; take them down:")
     for p in published:
-        typer.echo(f"{p.output}\tsha256={p.output_sha256}\trun={p.run}\tinput={p.input}")
+        fields = (p.output, f"sha256={p.output_sha256}", f"run={p.run}", f"input={p.input}")
+        typer.echo("\t".join(printable(f) for f in fields))
 
 
 @app.command("expire-event", no_args_is_help=True)
@@ -328,21 +349,35 @@ def expiring(
 
 @app.command("verify")
 def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """Re-hash every stored signed document; exit 1 if any is missing or changed.
+    """Re-hash every stored signed document and check every person, authorization and face
+    template row against the state the audit trail vouches for; exit 1 if anything is missing,
+    changed or edited outside photoguard.
 
     Example: photoguard consent verify
     """
+    from photoguard.consent import audit
+
     registry = _open(ctx)
     with output.errors_to_exit():
         problems = registry.verify_documents()
         total = registry.document_count()
+        rows = audit.verify_state(registry)
     if as_json:
-        _print_json({"documents": total, "problems": [asdict(p) for p in problems]})
+        _print_json({
+            "documents": total, "problems": [asdict(p) for p in problems],
+            "rows": [asdict(r) for r in rows],
+        })  # fmt: skip
     else:
         for p in problems:
             output.err(f"{p.problem}: document {p.sha256} ({', '.join(p.authorizations)})")
-        output.console.print(f"{total} documents checked, {len(problems)} problems")
-    raise typer.Exit(1 if problems else 0)
+        for r in rows:
+            output.err(f"registry row {r}")
+        output.console.print(
+            f"{total} documents checked, {len(problems)} problems; "
+            f"{len(rows)} registry rows differ from the audit trail",
+            highlight=False,
+        )
+    raise typer.Exit(1 if problems or rows else 0)
 
 
 @app.command("purge-biometrics")

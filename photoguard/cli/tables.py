@@ -165,7 +165,7 @@ def fit_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]],
     for i, header in enumerate(headers):
         table.add_column(header, min_width=longest[i])
     for row in rows:
-        table.add_row(*(printable(cell) for cell in row))
+        table.add_row(*(Text(printable(cell)) for cell in row))  # no Rich markup in names
     return table
 
 
@@ -178,5 +178,5 @@ def _blocks(title: str, headers: Sequence[str], rows: Sequence[Sequence[str]]):
             grid.add_row("", "")
         grid.add_row(Text(printable(row[0]), style="bold"), "")
         for header, cell in zip(headers[1:], row[1:], strict=True):
-            grid.add_row(f"  {header}", printable(cell))
+            grid.add_row(f"  {header}", Text(printable(cell)))
     return Group(Text(title, style="italic"), grid)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from photoguard.consent import chain, db, migrations, rows
+from photoguard.consent import chain, db, migrations, rows, state
 from photoguard.consent.chain import ChainReport, Entry
 from photoguard.consent.models import AuditRow
 from photoguard.consent.records import AUTH_PREFIX, format_id
@@ -96,8 +96,11 @@ def consent_entry(action: str, **fields: Any) -> tuple[str, dict[str, Any]]:
     return "consent", {"action": action, **actor(), **fields}
 
 
-def added(auth: Authorization, templates: int, file: str | None = None) -> tuple[str, dict]:
-    """The entry for one registered authorization (``add``, or ``import`` from ``file``)."""
+def added(
+    auth: Authorization, templates: int, file: str | None = None, same_face_as: str | None = None
+) -> tuple[str, dict]:
+    """The entry for one registered authorization (``add``, or ``import`` from ``file``);
+    ``same_face_as``: a person whose face its photos show, registered anyway (forced)."""
     return consent_entry(
         "import" if file else "add",
         authorization=auth.id, person=auth.person_id, form=auth.form_version,
@@ -106,7 +109,15 @@ def added(auth: Authorization, templates: int, file: str | None = None) -> tuple
         expires_event=auth.expires_event is not None, document_sha256=auth.document_sha256,
         signed_by_representative=auth.signer_authority is not None, templates=templates,
         **({"file": file} if file else {}),
+        **({"same_face_as": same_face_as} if same_face_as else {}),
     )  # fmt: skip
+
+
+def vouch(session: Session, item: tuple[str, dict], keys: Iterable[str]) -> tuple[str, dict]:
+    """``item`` with ``state``: the digests of the rows ``keys`` as this transaction leaves them
+    (None for a deleted row), so that the chain vouches for them (``state.py``)."""
+    kind, payload = item
+    return kind, {**payload, "state": state.current(session.connection(), keys)}
 
 
 def changed(action: str, auth: Authorization, **dates: date) -> tuple[str, dict]:
@@ -216,6 +227,14 @@ def verify(registry: Transactional, anchor: tuple[int, str] | None = None) -> Ch
     """
     with registry.transaction() as session:
         return chain.walk(_entries(session), anchor)
+
+
+def verify_state(registry: Transactional) -> list[state.StateProblem]:
+    """Every person, authorization and template row that differs from the state the chain
+    vouches for (edited, added or deleted outside photoguard), and every state-bearing entry
+    whose own hash is broken. Read in one snapshot."""
+    with registry.transaction(snapshot=True) as session:
+        return state.problems(session.connection())
 
 
 def export(registry: Transactional, since: date | None = None) -> list[dict[str, Any]]:

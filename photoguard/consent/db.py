@@ -99,6 +99,13 @@ def create(url: str) -> Engine:
 engine_for = create
 
 
+def write_lock(conn) -> None:
+    """Take the registry's write lock in this transaction (PostgreSQL: the advisory lock that
+    migrations and audit appends take; SQLite transactions hold it from ``BEGIN IMMEDIATE``)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": migrations.PG_WRITE_LOCK})
+
+
 class Transactional(Protocol):
     """Anything that opens registry transactions: a ``Database`` or a ``ConsentRegistry``."""
 

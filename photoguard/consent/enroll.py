@@ -91,3 +91,17 @@ def load_reference(path: Path) -> ReferenceTemplate:
         raise EnrolmentError(f"cannot read reference photo {path.name}: {exc.strerror}") from None
     encoding = encode_reference(image.frames[0], path.name)
     return ReferenceTemplate(encoding=encoding, source_sha256=image.sha256, source_name=path.name)
+
+
+def load_references(photos: tuple[Path, ...], where: str = "") -> list[ReferenceTemplate]:
+    """``load_reference`` for each photo; ``where`` (a row of an import file) prefixes errors.
+
+    Raises:
+        EnrolmentError: the first unusable photo.
+    """
+    try:
+        return [load_reference(p) for p in photos]
+    except EnrolmentError as exc:
+        if not where:
+            raise
+        raise EnrolmentError(f"{where}: {exc}") from None

@@ -5,11 +5,29 @@ They subclass ``photoguard.errors.PhotoguardError`` so the CLI edge maps them to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from photoguard.errors import PhotoguardError
 
 
 class RegistryError(PhotoguardError):
     """The registry could not do what was asked (database, document store, bad state)."""
+
+    exit_code = 3
+
+
+class RegistryTampered(RegistryError):
+    """Registry rows differ from the state the audit chain vouches for (edited outside
+    photoguard): nothing is decided from them."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = tuple(problems)
+        shown = "; ".join(str(p) for p in self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        super().__init__(
+            f"consent registry altered outside photoguard, refusing to use it: {shown}{more}; "
+            "run `photoguard audit verify` and restore the registry from a backup"
+        )
 
 
 class NotFound(RegistryError):
@@ -41,6 +59,10 @@ class UnknownForm(InvalidRequest):
 
 class EnrolmentError(InvalidRequest):
     """A reference photo is unusable: no face, several faces, a face too small or unencodable."""
+
+
+class DuplicateFace(InvalidRequest):
+    """A reference photo shows a face already enrolled as another person."""
 
 
 class DocumentError(RegistryError):

@@ -3,15 +3,16 @@
 A form version is declared once in ``photoguard.toml`` (``[registry.forms."VERSION"]``) with the
 elements printed on every copy: who discloses, who receives, what is disclosed, and which
 required statements it contains. A signed record copies them, so it stays complete even if the
-file changes later. Pure: no database, no files.
+file changes later. Pure: no database; files only to see that a signed document exists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
-from photoguard.consent.errors import IncompleteAuthorization, UnknownForm
+from photoguard.consent.errors import IncompleteAuthorization, InvalidRequest, UnknownForm
 from photoguard.consent.records import AuthorizationRequest, age_on, normalize
 
 REQUIRED_STATEMENTS = {
@@ -106,6 +107,31 @@ def catalog_from_settings(raw: dict[str, Any]) -> FormCatalog:
     if default is not None and default not in forms:
         raise UnknownForm(f"[registry] default_form {default!r} is not declared")
     return FormCatalog(forms=forms, default=default)
+
+
+def admit(
+    request: AuthorizationRequest, catalog: FormCatalog, today: date, where: str = ""
+) -> tuple[AuthorizationRequest, AuthorizationForm]:
+    """Normalize a request (channels, purposes, received date) and check it against its form.
+
+    Raises:
+        IncompleteAuthorization: a core element or required statement is missing.
+        UnknownForm: the form version is not declared.
+        InvalidRequest: the signed document is not a file.
+    """
+    request = replace(
+        request,
+        channels=tuple(dict.fromkeys(normalize(c) for c in request.channels if c.strip())),
+        purposes=tuple(dict.fromkeys(normalize(p) for p in request.purposes if p.strip())),
+        received_on=request.received_on or today,
+    )
+    form = catalog.get(request.form_version)
+    check_complete(request, form, where)
+    if request.document is not None and not request.document.is_file():
+        raise InvalidRequest(
+            f"{where + ': ' if where else ''}signed document not found: {request.document.name}"
+        )
+    return request, form
 
 
 def check_complete(request: AuthorizationRequest, form: AuthorizationForm, where: str = "") -> None:

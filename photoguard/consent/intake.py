@@ -16,8 +16,8 @@ expires_on / expires_event   expiration date and/or event (at least one)
 signer, signer_authority     a personal representative and their authority (parent, guardian)
 form                         declared form version (default: [registry] default_form)
 third_party_remuneration     true when a third party pays for the marketing
-document                     the signed form (scan/photo), relative to the import file
-photos                       reference photos, relative to the import file
+document                     the signed form (scan/photo), a file inside the import file's folder
+photos                       reference photos, files inside the import file's folder
 ===========================  =================================================================
 """
 
@@ -76,6 +76,31 @@ def read_requests(path: Path) -> list[AuthorizationRequest]:
     return [_request(row, path.parent, f"{path.name} row {i}") for i, row in enumerate(rows, 1)]
 
 
+def inside(base: Path, name: str, what: str) -> Path:
+    """``name`` resolved inside the import file's folder ``base``, to a regular file.
+
+    Symbolic links are followed and must end inside ``base`` too: an import file cannot copy
+    ``/etc/shadow`` or ``../../other-patient.pdf`` into the document store.
+
+    Raises:
+        InvalidRequest: an absolute path, a path leaving the folder, or not a regular file.
+    """
+    root = base.resolve()
+    if Path(name).is_absolute():
+        raise InvalidRequest(f"{what} must be a path relative to the import file: {name!r}")
+    try:
+        target = (root / name).resolve(strict=True)
+    except FileNotFoundError:
+        raise InvalidRequest(f"{what} not found: {name!r}") from None
+    except (OSError, RuntimeError):  # a symlink loop, an unreadable folder
+        raise InvalidRequest(f"{what} cannot be resolved: {name!r}") from None
+    if not target.is_relative_to(root):
+        raise InvalidRequest(f"{what} must stay inside the import file's folder: {name!r}")
+    if not target.is_file():
+        raise InvalidRequest(f"{what} is not a regular file: {name!r}")
+    return target
+
+
 def _list(value: Any) -> tuple[str, ...]:
     if value is None or value == "":
         return ()
@@ -121,7 +146,7 @@ def _request(row: dict[str, Any], base: Path, where: str) -> AuthorizationReques
         signer_authority=str(row.get("signer_authority") or "").strip() or None,
         form_version=str(row.get("form") or "").strip() or None,
         third_party_remuneration=_bool(row.get("third_party_remuneration"), where),
-        document=base / document if document else None,
-        photos=tuple(base / p for p in _list(row.get("photos"))),
+        document=inside(base, document, f"{where}: document") if document else None,
+        photos=tuple(inside(base, p, f"{where}: photo") for p in _list(row.get("photos"))),
         person_id=str(row.get("person") or "").strip() or None,
     )

@@ -174,11 +174,56 @@ def _v4_review_decisions(conn: Connection) -> None:
     md.create_all(conn, tables=[decision])
 
 
+def _v5_state_baseline(conn: Connection) -> None:
+    """The audit chain starts vouching for registry rows (``state.py``).
+
+    Rows written before v5 were never recorded; one ``consent`` entry (``state-baseline``)
+    records the digest of each as it is at the upgrade, and every later write records the rows
+    it writes. Edits made before the upgrade cannot be told apart from photoguard's own.
+    """
+    from photoguard.consent import state
+
+    payload = state.baseline_entry(conn)
+    if payload is None:
+        return
+    head = conn.execute(
+        text("SELECT seq, at, kind, payload, prev_hash, hash FROM audit_entry "
+             "ORDER BY seq DESC LIMIT 1")
+    ).first()  # fmt: skip
+    prev = chain.Entry(*head) if head is not None else None
+    entry = chain.seal(prev, "consent", {**payload, "migration": 5}, chain.timestamp())
+    conn.execute(
+        text("INSERT INTO audit_entry (seq, at, kind, payload, prev_hash, hash) "
+             "VALUES (:seq, :at, :kind, :payload, :prev_hash, :hash)"),
+        {"seq": entry.seq, "at": entry.at, "kind": entry.kind, "payload": entry.payload,
+         "prev_hash": entry.prev_hash, "hash": entry.hash},
+    )  # fmt: skip
+
+
+def _v6_document_blobs(conn: Connection) -> None:
+    """Signed documents in the database (``document_blob``): used by PostgreSQL registries, so
+    that every machine sees them; SQLite keeps its file store beside the database file.
+
+    The bytes of documents stored before v6 are copied in by the registry when it is opened on
+    a machine that holds them (``blobs.backfill``): a migration cannot see the file store.
+    """
+    md = MetaData()
+    Table(
+        "document_blob",
+        md,
+        Column("sha256", String(64), primary_key=True),  # a document.sha256
+        Column("content", LargeBinary, nullable=False),
+    )
+    md.create_all(conn)
+
+
 MIGRATIONS: tuple[Callable[[Connection], None], ...] = (
     _v1_core,
     _v2_events,
     _v3_audit,
     _v4_review_decisions,
+    _v5_state_baseline,
+    _v6_document_blobs,
 )
 LATEST = len(MIGRATIONS)
 

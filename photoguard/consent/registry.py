@@ -11,16 +11,16 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, select
 
-from photoguard.consent import audit, db, forms, intake, rows
-from photoguard.consent.enroll import ReferenceTemplate, load_reference
-from photoguard.consent.errors import EnrolmentError, InvalidRequest
+from photoguard.consent import audit, db, forms, intake, matching, rows, state
+from photoguard.consent.documents import Documents
+from photoguard.consent.enroll import load_references
+from photoguard.consent.errors import InvalidRequest
 from photoguard.consent.models import (
     AuthorizationRow,
     DocumentRow,
@@ -33,13 +33,13 @@ from photoguard.consent.models import (
 from photoguard.consent.records import (
     AUTH_PREFIX,
     PERSON_PREFIX,
+    TEMPLATE_PREFIX,
     Authorization,
     AuthorizationRequest,
     AuthStatus,
     DocumentProblem,
     Person,
     Template,
-    decide_coverage,
     format_id,
     normalize,
 )
@@ -53,6 +53,10 @@ TEMPLATE_RETENTION_DAYS = 3 * 365
 """BIPA: destroy biometric identifiers within 3 years of the last interaction."""
 
 
+SAME_FACE_DISTANCE = 0.5
+"""The default match threshold: a face this near an enrolled person is matched to them."""
+
+
 class ConsentRegistry:
     """Open (and create or upgrade) a registry.
 
@@ -64,6 +68,8 @@ class ConsentRegistry:
         catalog: The declared authorization forms (from photoguard.toml).
         template_retention_days: Days from enrolment to a template's purge date.
         clock: Today's date (injectable for tests).
+        same_face_distance: A reference face nearer than this to another person's template is
+            the same face (default: the policy's match threshold, via ``from_settings``).
         create: Create a missing registry (False for read-only use: a missing one is an error).
 
     Raises:
@@ -80,6 +86,7 @@ class ConsentRegistry:
         template_retention_days: int = TEMPLATE_RETENTION_DAYS,
         clock: Callable[[], date] = date.today,
         create: bool = True,
+        same_face_distance: float = SAME_FACE_DISTANCE,
     ) -> None:
         self.url = db.normalize_url(url)
         sqlite = db.sqlite_file(self.url)
@@ -89,9 +96,17 @@ class ConsentRegistry:
         self.catalog = catalog or forms.FormCatalog(forms={})
         self.retention = timedelta(days=template_retention_days)
         self.clock = clock
+        self.same_face_distance = same_face_distance
+        self.warnings: builtins.list[str] = []
+        """What the last add or import registered despite a warning (forced same faces)."""
         self.database = db.Database(self.url, create=create)
         self.engine = self.database.engine
         self.schema_version = self.database.schema_version
+        self.documents = Documents(self.store, in_database=self.database.dialect != "sqlite")
+        if self.documents.in_database and self.store.root.is_dir():
+            with self.transaction() as session:
+                db.write_lock(session.connection())
+                self.documents.backfill(session)
 
     @classmethod
     def from_settings(cls, settings: Settings, **kwargs: Any) -> ConsentRegistry:
@@ -106,6 +121,7 @@ class ConsentRegistry:
             documents=Path(documents).expanduser() if documents else None,
             catalog=forms.catalog_from_settings(settings.raw),
             template_retention_days=retention,
+            same_face_distance=settings.policy.match_threshold,
             **kwargs,
         )
 
@@ -124,7 +140,7 @@ class ConsentRegistry:
 
     # -- intake -----------------------------------------------------------------------------
 
-    def add(self, request: AuthorizationRequest) -> Authorization:
+    def add(self, request: AuthorizationRequest, force: bool = False) -> Authorization:
         """Check, store and register one signed authorization (and enrol its photos).
 
         Raises:
@@ -132,10 +148,14 @@ class ConsentRegistry:
             UnknownForm: the form version is not declared.
             EnrolmentError: a reference photo is unusable.
             DocumentError: the signed document cannot be stored.
-        """
-        return self._add_all([request], where=[""], file=None)[0]
+            DuplicateFace: a photo's face is already enrolled as another person (not forced).
+            RegistryTampered: the named existing person's row was edited outside photoguard.
 
-    def import_file(self, path: Path) -> builtins.list[Authorization]:
+        ``force`` registers a same-face duplicate anyway; ``warnings`` then says so.
+        """
+        return self._add_all([request], where=[""], file=None, force=force)[0]
+
+    def import_file(self, path: Path, force: bool = False) -> builtins.list[Authorization]:
         """Register every authorization of a CSV or TOML file, or none of them.
 
         Raises:
@@ -143,64 +163,55 @@ class ConsentRegistry:
         """
         requests = intake.read_requests(path)
         where = [f"{path.name} row {i}" for i in range(1, len(requests) + 1)]
-        return self._add_all(requests, where, file=path.name)
+        return self._add_all(requests, where, file=path.name, force=force)
 
     def _add_all(
         self,
         requests: builtins.list[AuthorizationRequest],
         where: builtins.list[str],
         file: str | None,
+        force: bool = False,
     ) -> builtins.list[Authorization]:
-        checked = [self._check(r, w) for r, w in zip(requests, where, strict=True)]
+        today = self.clock()
+        checked = [
+            forms.admit(r, self.catalog, today, w) for r, w in zip(requests, where, strict=True)
+        ]
         # Every photo is checked before anything is written. A document stored for a
         # transaction that then fails stays as an unreferenced file: harmless, content-addressed.
         templates = [
-            self._enrol(request.photos, w) for (request, _), w in zip(checked, where, strict=True)
+            load_references(request.photos, w)
+            for (request, _), w in zip(checked, where, strict=True)
         ]
         prepared = []
         for (request, form), faces in zip(checked, templates, strict=True):
             assert request.document is not None  # check_complete guarantees it
-            prepared.append((request, form, faces, self.store.put(request.document)))
+            prepared.append((request, form, faces, self.documents.prepare(request.document)))
+        self.warnings = []
         with self.transaction() as session:
-            today = self.clock()
-            added = [
-                rows.insert_authorization(session, request, form, faces, doc, today, self.retention)
-                for request, form, faces, doc in prepared
-            ]
-            audit.append(
-                session,
-                [
-                    audit.added(a, len(faces), file)
-                    for a, (_, _, faces, _) in zip(added, prepared, strict=True)
-                ],
-            )
+            db.write_lock(session.connection())  # the same document may come from two machines
+            added, entries = [], []
+            for (request, form, faces, doc), w in zip(prepared, where, strict=True):
+                person = None
+                if request.person_id:  # an existing person: their row must be as vouched for
+                    pk = rows.person_row(session, request.person_id).id or 0
+                    person = format_id(PERSON_PREFIX, pk)
+                    state.require_intact(session.connection(), [person])
+                same = matching.refuse_same_face(
+                    session, [f.encoding for f in faces], today, self.same_face_distance,
+                    exclude=person, where=w, force=force,
+                )  # fmt: skip
+                auth, keys = rows.insert_authorization(
+                    session, request, form, faces, (doc.sha256, doc.size), today, self.retention
+                )
+                self.documents.record(session, doc)
+                added.append(auth)
+                entry = audit.added(auth, len(faces), file, same_face_as=same)
+                entries.append(audit.vouch(session, entry, keys))
+                if same:
+                    where_ = f"{w}: " if w else ""
+                    self.warnings.append(f"{where_}{auth.id}: a new person with {same}'s face")
+            audit.append(session, entries)
         return added
-
-    @staticmethod
-    def _enrol(photos: tuple[Path, ...], where: str) -> builtins.list[ReferenceTemplate]:
-        try:
-            return [load_reference(p) for p in photos]
-        except EnrolmentError as exc:
-            if not where:
-                raise
-            raise EnrolmentError(f"{where}: {exc}") from None
-
-    def _check(
-        self, request: AuthorizationRequest, where: str
-    ) -> tuple[AuthorizationRequest, forms.AuthorizationForm]:
-        request = replace(
-            request,
-            channels=tuple(dict.fromkeys(normalize(c) for c in request.channels if c.strip())),
-            purposes=tuple(dict.fromkeys(normalize(p) for p in request.purposes if p.strip())),
-            received_on=request.received_on or self.clock(),
-        )
-        form = self.catalog.get(request.form_version)
-        forms.check_complete(request, form, where)
-        if request.document is not None and not request.document.is_file():
-            raise InvalidRequest(
-                f"{where + ': ' if where else ''}signed document not found: {request.document.name}"
-            )
-        return request, form
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -275,35 +286,14 @@ class ConsentRegistry:
         """Every enrolled person's templates with what their authorizations say for this check.
 
         Templates past their purge date are left out (treated as not enrolled).
-        """
-        import numpy as np
 
-        today = self.clock()
-        with self.transaction() as session:
-            people = {p.id: p for p in session.exec(select(PersonRow)).all()}
-            templates = session.exec(
-                select(FaceTemplateRow).where(FaceTemplateRow.purge_on > today)
-            ).all()
-            auths = session.exec(select(AuthorizationRow)).all()
-        by_person: dict[int, builtins.list[Authorization]] = {}
-        for row in auths:
-            by_person.setdefault(row.person_id, []).append(
-                authorization_record(row, people[row.person_id])
-            )
-        encodings: dict[int, builtins.list[np.ndarray]] = {}
-        for t in templates:
-            encodings.setdefault(t.person_id, []).append(np.frombuffer(t.encoding, dtype="<f8"))
-        enrolled = []
-        for pk, encs in sorted(encodings.items()):
-            status, auth_id = decide_coverage(by_person.get(pk, []), channel, purpose, on)
-            enrolled.append(EnrolledPerson(
-                person=format_id(PERSON_PREFIX, pk),
-                encodings=np.vstack(encs).astype(np.float64),
-                minor=person_record(people[pk]).minor_on(on),
-                status=status,
-                authorization=auth_id,
-            ))  # fmt: skip
-        return enrolled
+        Raises:
+            RegistryTampered: a person, authorization or template row differs from the state
+                the audit chain vouches for; no check may rely on such a registry.
+        """
+        with self.transaction(snapshot=True) as session:
+            state.require_intact(session.connection())
+            return matching.enrolled_people(session, channel, purpose, on, self.clock())
 
     # -- changes ------------------------------------------------------------------------------
 
@@ -326,9 +316,12 @@ class ConsentRegistry:
                 raise InvalidRequest("a revocation cannot be received before the date signed")
             row.revocation_received_on = received
             row.revocation_reason = reason.strip()
+            self._vouched(session, auth_id)
             session.add(row)
+            session.flush()
             auth = authorization_record(row, session.get(PersonRow, row.person_id))
-            audit.append(session, [audit.changed("revoke", auth, received_on=received)])
+            entry = audit.changed("revoke", auth, received_on=received)
+            audit.append(session, [audit.vouch(session, entry, [auth.id])])
             return auth
 
     def record_expiry_event(self, auth_id: str, occurred_on: date) -> Authorization:
@@ -343,9 +336,12 @@ class ConsentRegistry:
             if not row.expires_event or row.event_occurred_on is not None:
                 raise InvalidRequest(f"{auth_id} has no pending expiration event")
             row.event_occurred_on = occurred_on
+            self._vouched(session, auth_id)
             session.add(row)
+            session.flush()
             auth = authorization_record(row, session.get(PersonRow, row.person_id))
-            audit.append(session, [audit.changed("expiry-event", auth, occurred_on=occurred_on)])
+            entry = audit.changed("expiry-event", auth, occurred_on=occurred_on)
+            audit.append(session, [audit.vouch(session, entry, [auth.id])])
             return auth
 
     def purge_biometrics(
@@ -371,41 +367,31 @@ class ConsentRegistry:
                 query = query.where(FaceTemplateRow.person_id == pk)
             doomed = session.exec(query).all()
             if due:
-                live = self._people_with_live_authorizations(session, today)
+                live = rows.people_with_live_authorizations(session, today)
                 doomed = [t for t in doomed if t.purge_on <= today or t.person_id not in live]
+            keys = [format_id(TEMPLATE_PREFIX, t.id or 0) for t in doomed]
             for row in doomed:
                 session.delete(row)
-            audit.append(session, [audit.consent_entry(
+            session.flush()
+            entry = audit.consent_entry(
                 "purge-biometrics", person=person_id, due=due, as_of=today,
                 templates=len(doomed),
                 people=sorted({format_id(PERSON_PREFIX, t.person_id) for t in doomed}),
-            )])  # fmt: skip
+            )  # fmt: skip
+            audit.append(session, [audit.vouch(session, entry, keys)])
         return len(doomed)
 
     @staticmethod
-    def _people_with_live_authorizations(session: Session, today: date) -> set[int]:
-        ended = (AuthStatus.REVOKED, AuthStatus.EXPIRED)
-        people = {p.id: p for p in session.exec(select(PersonRow)).all()}
-        return {
-            row.person_id
-            for row in session.exec(select(AuthorizationRow)).all()
-            if authorization_record(row, people[row.person_id]).status_on(today) not in ended
-        }
+    def _vouched(session: Session, auth_id: str) -> None:
+        """Refuse to change an authorization whose row was edited outside photoguard (the
+        change would record the edited state as photoguard's own)."""
+        pk = rows.auth_row(session, auth_id).id or 0
+        state.require_intact(session.connection(), [format_id(AUTH_PREFIX, pk)])
 
     def verify_documents(self) -> builtins.list[DocumentProblem]:
         """Re-hash every stored signed document; report those missing or changed."""
         with self.transaction() as session:
-            shas = [d.sha256 for d in session.exec(select(DocumentRow)).all()]
-            auths = session.exec(select(AuthorizationRow)).all()
-        users: dict[str, builtins.list[str]] = {}
-        for row in auths:
-            users.setdefault(row.document_sha256, []).append(format_id(AUTH_PREFIX, row.id))
-        problems = []
-        for sha in sorted(shas):
-            problem = self.store.check(sha)
-            if problem:
-                problems.append(DocumentProblem(sha, problem, tuple(users.get(sha, []))))
-        return problems
+            return self.documents.verify(session)
 
     def document_count(self) -> int:
         with self.transaction() as session:

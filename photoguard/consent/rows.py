@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from photoguard.consent.enroll import ReferenceTemplate
 from photoguard.consent.errors import NotFound
@@ -22,8 +22,11 @@ from photoguard.consent.models import (
 from photoguard.consent.records import (
     AUTH_PREFIX,
     PERSON_PREFIX,
+    TEMPLATE_PREFIX,
     Authorization,
     AuthorizationRequest,
+    AuthStatus,
+    format_id,
     parse_id,
 )
 
@@ -75,9 +78,15 @@ def insert_authorization(
     document: tuple[str, int],
     enrolled_on: date,
     retention: timedelta,
-) -> Authorization:
-    """Insert one checked authorization, its document row (once) and its face templates."""
+) -> tuple[Authorization, list[str]]:
+    """Insert one checked authorization, its document row (once) and its face templates.
+
+    Returns:
+        The authorization, and the keys of the rows written (``state.py``): the authorization,
+        its person when new, its templates.
+    """
     assert request.signed_on and request.received_on and request.document  # checked at intake
+    new_person = not request.person_id
     person = person_for(session, request)
     sha, size = document
     if session.get(DocumentRow, sha) is None:
@@ -104,7 +113,7 @@ def insert_authorization(
         created_at=now(),
     )
     session.add(row)
-    session.add_all(
+    faces = [
         FaceTemplateRow(
             person_id=person.id,
             source_sha256=t.source_sha256,
@@ -113,6 +122,21 @@ def insert_authorization(
             purge_on=enrolled_on + retention,
         )
         for t in templates
-    )
+    ]
+    session.add_all(faces)
     session.flush()
-    return authorization_record(row, person)
+    written = [format_id(AUTH_PREFIX, row.id or 0)]
+    written += [format_id(PERSON_PREFIX, person.id or 0)] if new_person else []
+    written += [format_id(TEMPLATE_PREFIX, f.id or 0) for f in faces]
+    return authorization_record(row, person), written
+
+
+def people_with_live_authorizations(session: Session, today: date) -> set[int]:
+    """Primary keys of people with an authorization active or yet to take effect on ``today``."""
+    ended = (AuthStatus.REVOKED, AuthStatus.EXPIRED)
+    people = {p.id: p for p in session.exec(select(PersonRow)).all()}
+    return {
+        row.person_id
+        for row in session.exec(select(AuthorizationRow)).all()
+        if authorization_record(row, people[row.person_id]).status_on(today) not in ended
+    }

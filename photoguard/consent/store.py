@@ -1,5 +1,8 @@
 """Content-addressed store for signed documents: ``<root>/<sha[:2]>/<sha256>``, read-only.
 
+SQLite registries keep their documents here, beside the database file; PostgreSQL registries
+keep them in the database (``blobs.py``), so that every machine using the server sees them.
+
 A document is written once (temp file in the same folder, fsync, ``os.replace``), then set
 read-only; it is never modified or removed by photoguard. The same bytes are stored once.
 """
@@ -27,6 +30,23 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def read_document(source: Path) -> tuple[str, bytes]:
+    """A signed document's sha256 and bytes.
+
+    Raises:
+        DocumentError: unreadable, empty or over ``MAX_DOCUMENT_BYTES``.
+    """
+    try:
+        size = source.stat().st_size
+        if size == 0 or size > MAX_DOCUMENT_BYTES:
+            raise DocumentError(f"signed document {source.name} is empty or over 64 MiB")
+        data = source.read_bytes()
+    except OSError as exc:
+        reason = exc.strerror or "unreadable"
+        raise DocumentError(f"cannot read signed document {source.name}: {reason}") from None
+    return hashlib.sha256(data).hexdigest(), data
+
+
 class DocumentStore:
     """Signed documents by sha256 under one root folder."""
 
@@ -42,27 +62,27 @@ class DocumentStore:
         Raises:
             DocumentError: unreadable, empty or too large, or a stored copy no longer matches.
         """
-        try:
-            size = source.stat().st_size
-            if size == 0 or size > MAX_DOCUMENT_BYTES:
-                raise DocumentError(f"signed document {source.name} is empty or over 64 MiB")
-            data = source.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or "unreadable"
-            raise DocumentError(f"cannot read signed document {source.name}: {reason}") from None
-        sha = hashlib.sha256(data).hexdigest()
+        sha, data = read_document(source)
+        self.put_bytes(sha, data)
+        return sha, len(data)
+
+    def put_bytes(self, sha: str, data: bytes) -> None:
+        """Store ``data`` (whose sha256 is ``sha``) once.
+
+        Raises:
+            DocumentError: a stored copy no longer matches, or the store cannot be written.
+        """
         target = self.path_for(sha)
         if target.exists():
             if sha256_file(target) != sha:
                 raise DocumentError(f"stored document {sha[:12]} is damaged; run consent verify")
-            return sha, size
+            return
         try:
             with atomic_write(target) as fh:
                 fh.write(data)
             os.chmod(target, stat.S_IRUSR | stat.S_IRGRP)
         except OSError as exc:
             raise DocumentError(f"cannot store signed document: {exc.strerror}") from None
-        return sha, size
 
     def check(self, sha256: str) -> str | None:
         """None when the stored copy is intact, else ``missing`` or ``hash mismatch``."""
