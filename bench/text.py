@@ -7,7 +7,7 @@ Metrics:
   >= 70 % of its polygon.
 * decoys kept: a decoy string (and an allow-listed code) counts as kept when redacting
   detections cover < 30 % of it.
-* seconds per photo: read_text + classify + find_barcodes + classify_barcodes.
+* seconds per photo: the text stage (TextDetector.detect) + find_barcodes + classify_barcodes.
 
 Usage: ``python bench/text.py [--count N] [--seed S] [--no-corpus] [--no-peers]``; writes
 bench/RESULTS-text.md. presidio-image-redactor (bench/peers.py) is measured on the same images.
@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench import peers, textset  # noqa: E402
 from photoguard.detect.barcodes import ALLOWED, classify_barcodes, find_barcodes  # noqa: E402
-from photoguard.detect.phi import PhiRules, classify  # noqa: E402
-from photoguard.detect.text import read_text, tesseract_version  # noqa: E402
+from photoguard.detect.phi import PhiRules  # noqa: E402
+from photoguard.detect.text import TextDetector, tesseract_version  # noqa: E402
 from photoguard.types import RegionKind  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -78,7 +78,7 @@ def photoguard_stages(rules: PhiRules, code_patterns):
     """photoguard's text and barcode stages: (text regions, code regions) it would redact."""
 
     def run(image: np.ndarray) -> tuple[list, list]:
-        dets = classify(read_text(image), rules) + classify_barcodes(
+        dets = TextDetector().detect(image, rules) + classify_barcodes(
             find_barcodes(image), code_patterns
         )
         # the region a renderer covers: the detection's polygon when it has one, else its box

@@ -59,9 +59,8 @@ def preflight(settings: Settings) -> None:
     for name in settings.policy.face_detectors:
         registry.get(name)
     if settings.policy.text:
-        from photoguard.detect.text import tesseract_version
-
-        tesseract_version()
+        for name in settings.policy.text_detectors:
+            base.get(name)  # builds it: a missing model or Tesseract fails here
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -256,8 +255,8 @@ def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch
 
 
 def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
-    from photoguard.detect.phi import PhiRules, classify
-    from photoguard.detect.text import read_text, tesseract_version
+    from photoguard.detect import base
+    from photoguard.detect.phi import PhiRules
 
     policy = ctx.settings.policy
     rules = PhiRules(
@@ -266,7 +265,13 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
         allow_patterns=policy.text_allow_patterns,
         redact_all_text=policy.redact_all_text,
     )
-    return classify(read_text(frame), rules), f"tesseract@{tesseract_version()}"
+    found: list[Detection] = []
+    versions = []
+    for name in policy.text_detectors:
+        detector = base.get(name)
+        found += detector.detect(frame, rules)
+        versions.append(f"{detector.name}@{detector.version}")
+    return found, "+".join(versions)
 
 
 def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:

@@ -20,6 +20,10 @@ from photoguard.types import (
     Verdict,
 )
 
+UNREADABLE = "unreadable"
+"""The label of text found but not read with confidence (detect.text): redacted, counted apart
+from PHI."""
+
 _UNCONSENTED_WHY = {
     MatchStatus.NOT_CHECKED: "no consent registry consulted",
     MatchStatus.UNKNOWN: "matches no enrolled person",
@@ -74,9 +78,15 @@ def decide(findings: Findings, policy: Policy) -> Decision:
 
     regions += [_region(d) for d in findings.text]
     regions += [_region(d) for d in findings.barcodes]
-    if findings.text:
-        kinds = Counter(d.label or "text" for d in findings.text)
+    phi = [d for d in findings.text if d.label != UNREADABLE]
+    if phi:
+        kinds = Counter(d.label or "text" for d in phi)
         escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
+    unread = len(findings.text) - len(phi)
+    if unread:
+        escalate(
+            Verdict.REDACT, f"text not read with confidence: {_plural(unread, 'region')} to redact"
+        )
     codes = [d for d in findings.barcodes if d.label not in ("allowed", "unreadable")]
     if codes:
         escalate(Verdict.REDACT, f"{_plural(len(codes), 'barcode')} to redact")

@@ -81,6 +81,9 @@ class Policy:
     ambiguous_action: AmbiguousAction = AmbiguousAction.REVIEW
     face_detectors: tuple[str, ...] = ("faces",)
     text: StrictBool = True
+    text_detectors: tuple[str, ...] = ("text",)
+    """The text stage(s), by registered name: ``text`` finds lines with PP-OCR's DB detector
+    plus the glyph finder and reads them with PP-OCR and Tesseract (detect/text.py)."""
     barcodes: StrictBool = True
     barcode_detectors: tuple[str, ...] = ("barcodes",)
     redact_all_text: StrictBool = False
@@ -99,7 +102,12 @@ class Policy:
     match_margin: float = bounded(0.08, 0, 0.3, low_open=True)
 
     @field_validator(
-        "face_detectors", "barcode_detectors", "text_allow", "barcode_allow", mode="before"
+        "face_detectors",
+        "barcode_detectors",
+        "text_detectors",
+        "text_allow",
+        "barcode_allow",
+        mode="before",
     )
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
@@ -135,6 +143,8 @@ class Policy:
 
     @model_validator(mode="after")
     def _consistent(self) -> Policy:
+        if self.text and not self.text_detectors:
+            raise SettingError("policy", "text_detectors", "may not be empty while text = true")
         if self.barcodes and not self.barcode_detectors:
             raise SettingError(
                 "policy", "barcode_detectors", "may not be empty while barcodes = true"

@@ -315,3 +315,51 @@ class Findings:
     barcodes: tuple[Detection, ...] = ()
     runs: tuple[DetectorRun, ...] = ()
     metadata: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OcrWord:
+    """One word read by OCR; ``conf`` in 0..100; ``box`` in input pixels; ``quad`` its four
+    corners (clockwise from top-left of the upright word), tighter than ``box`` for tilted text."""
+
+    text: str = field(repr=False)
+    conf: float
+    box: Box
+    quad: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OcrLine:
+    """Words of one text line in reading order, their union box, and which reader read them
+    (``ppocr``, ``tesseract``)."""
+
+    words: tuple[OcrWord, ...]
+    box: Box
+    reader: str = ""
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class TextLine:
+    """A detected text line and what each reader made of it.
+
+    ``quad`` is the line's rotated outline in input pixels; ``readings`` holds one ``OcrLine``
+    per reader that produced words; ``confident`` says whether the line was read with
+    confidence (calibrated per reader, see ``detect.text``). ``source`` names the detector
+    that found the line (``db``, ``glyphs``)."""
+
+    quad: tuple[tuple[float, float], ...]
+    readings: tuple[OcrLine, ...]
+    confident: bool
+    source: str = ""
+    size: tuple[int, int] = (0, 0)
+    """(width, height) of the image: ``box`` is clamped to it (the quad may reach past it)."""
+
+    @property
+    def box(self) -> Box:
+        xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
+        box = Box.from_float(min(xs), min(ys), max(xs), max(ys))
+        return box.clamp(*self.size) if self.size != (0, 0) else box

@@ -223,3 +223,37 @@ def test_a_name_cut_at_a_word_gap_is_read_across_the_cut():
     assert labels(first, second) == {"name"}
     # the same words on two rows are two lines, not one name
     assert labels(line("Nguyen,", x=100, h=60), line("Carlos", y=200, x=100, h=60)) == set()
+
+
+def pp_line(reading: str, y: int = 0, conf: float = 97.0) -> OcrLine:
+    """A PP-OCR reading cut into words the way the reader cuts it (ocr_ppocr.tokens)."""
+    from photoguard.detect.ocr_ppocr import tokens
+
+    words = [
+        OcrWord(reading[a:b], conf, Box(12 * a, y, 12 * b, y + 20)) for a, b in tokens(reading)
+    ]
+    return OcrLine(tuple(words), Box(0, y, 12 * len(reading), y + 20), "ppocr")
+
+
+def test_ppocr_readings_without_spaces_classify():
+    # PP-OCR drops the space after a comma or colon and between words and numbers
+    cases = {
+        "WILLIAMS,KEVIN": "name",
+        "DOE.JANE": "name",
+        "DOB:03/14/1962": "dob",
+        "MRN:00482913": "mrn",
+        "Pt:Kevin Tanaka": "name",
+        "9404PineDr": "address",
+        "SSN775-82-8736": "ssn",
+        "Tel:(588)405-5684": "phone",
+        "ID1430692402": "mrn",
+        "Admitted:03/12/2024": "date",
+    }
+    for reading, kind in cases.items():
+        assert kind in labels(pp_line(reading)), reading
+
+
+def test_ppocr_signage_without_spaces_is_not_phi():
+    rules = PhiRules(allow=("St. Luke's Medical Center",))
+    for reading in ("St.Luke'sMedical Center", "Visiting Hours 8am-8pm", "Room730", "VISITOR"):
+        assert labels(pp_line(reading), rules=rules) == set(), reading

@@ -156,6 +156,19 @@ def test_ambiguous_main_subject_goes_to_review_not_block():
     assert d.regions[0].action is Action.REDACT
 
 
+def test_text_not_read_with_confidence_is_redacted_and_counted_apart_from_phi():
+    name = Detection(RegionKind.TEXT, Box(0, 0, 50, 10), 0.8, "text", label="name")
+    unread = [
+        Detection(RegionKind.TEXT, Box(0, 20 * i, 50, 20 * i + 10), 0.0, "text", label="unreadable")
+        for i in range(1, 3)
+    ]
+    d = decide(Findings(W, H, text=(name, *unread)), Policy())
+    assert d.verdict is Verdict.REDACT
+    assert "PHI text to redact: 1 name" in d.reasons
+    assert "text not read with confidence: 2 regions to redact" in d.reasons
+    assert all(r.action.value == "redact" for r in d.regions)
+
+
 # -- end to end: the gate as a user meets it ----------------------------------------------------
 
 

@@ -20,12 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from photoguard.types import Box, Detection, RegionKind
-
-if TYPE_CHECKING:
-    from photoguard.detect.text import OcrLine
+from photoguard.detect import phi_patterns as pat
+from photoguard.detect import wordgeom as geom
+from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
 VERSION = "1"
@@ -52,105 +50,6 @@ class PhiRules:
     every word read at least this confidently: photo textures read as garbage words otherwise."""
 
 
-_GIVEN = frozenset(
-    """
-    james john robert michael william david richard joseph thomas charles christopher daniel
-    matthew anthony mark donald steven paul andrew joshua kenneth kevin brian george timothy
-    ronald edward jason jeffrey ryan jacob gary nicholas eric jonathan stephen larry justin
-    scott brandon benjamin samuel gregory alexander frank patrick raymond jack dennis jerry
-    tyler aaron jose adam nathan henry douglas zachary peter kyle noah ethan jeremy walter
-    christian keith roger terry austin sean gerald carl harold dylan arthur lawrence jordan
-    jesse bryan billy bruce gabriel joe logan alan juan albert willie elijah wayne randy
-    vincent mason roy ralph bobby russell bradley philip eugene liam lucas oliver carlos luis
-    miguel ahmed mohammed muhammad ali omar hiroshi kenji wei li chen dmitri ivan sergei
-    tomasz piotr raj arjun rahul mary patricia jennifer linda elizabeth barbara susan jessica
-    sarah karen lisa nancy betty sandra margaret ashley kimberly emily donna michelle carol
-    amanda melissa deborah stephanie dorothy rebecca sharon laura cynthia amy kathleen angela
-    shirley brenda emma anna pamela nicole samantha katherine christine helen debra rachel
-    carolyn janet maria catherine heather diane olivia julie joyce victoria ruth virginia
-    lauren kelly christina joan evelyn judith andrea hannah megan cheryl jacqueline martha
-    madison teresa gloria sara janice ann kathryn abigail sophia frances jean alice judy
-    isabella julia grace amber denise danielle marilyn beverly charlotte natalie theresa diana
-    brittany doris kayla alexis lori marie ava mia sofia fatima aisha priya ananya mei yuki
-    olga elena svetlana keisha jane doe chad martin craig todd derek shane troy travis marcus
-    curtis dale glenn allen leon tony victor dean luke chris tom jim mike dave bob bill steve
-    tina tracy wendy dawn holly jill kim erin tara vanessa
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-_NOT_NAME = frozenset(
-    """
-    hospital medical center centre health clinic general memorial regional university
-    community care services unit room floor level wing east west north south welcome visitor
-    visitors patient patients safety first nurse station please exit hours visiting hand
-    hygiene saves lives fall risk quiet pain scale heart lung cancer children women emergency
-    surgery street avenue road lane drive the and of for to in on at with by from
-    """.split()  # noqa: SIM905 - a word list reads better as prose
-)
-_LABELS: tuple[tuple[str, str, bool], ...] = (
-    # (regex, kind, needs ':' after it)
-    (r"patient\s*name|pt\.?\s*name|full\s*name|name", "name", True),
-    (r"patient|pt|resident", "name", True),
-    (r"date\s*of\s*birth|d\.?\s*o\.?\s*b\.?|birth\s*date|born", "dob", False),
-    (
-        r"mrn|mr\s*#|mr\s*no\.?|med(?:ical)?\s*rec(?:ord)?\s*(?:no\.?|#)?|fin|acct\.?\s*#?|account\s*#?"
-        r"|enc(?:ounter)?\s*#?|csn|har|(?:patient|pt|member)\s*id|id\s*#",
-        "mrn",
-        False,
-    ),
-    (r"ssn|social\s*security(?:\s*(?:no\.?|#|number))?", "ssn", False),
-    (r"admit(?:ted)?|adm\.?|admission|discharge(?:d)?|d/c|dos|date", "date", True),
-    (r"tel\.?|phone|ph\.?|cell|mobile|family|contact", "phone", True),
-    (r"fax", "fax", False),
-    (r"e-?mail", "email", False),
-    (r"address|addr\.?", "address", True),
-    (r"age", "age", False),
-)
-_COLON, _OPTIONAL_COLON = r"\s*[:;]", r"\s*[:;#.]?"
-_LABEL_RE = re.compile(
-    "|".join(
-        rf"(?P<l{i}>(?<![A-Za-z])(?:{rx})(?![A-Za-z]){_COLON if colon else _OPTIONAL_COLON})"
-        for i, (rx, _, colon) in enumerate(_LABELS)
-    ),
-    re.IGNORECASE,
-)
-_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (kind, re.compile(rx, re.IGNORECASE))
-    for kind, rx in (
-        # an address, perhaps cut short ("imes.moreau@mail"), or with the space OCR often puts
-        # beside the @ (then with a dotted domain); an @ in texture garbage ("~@ !", "RGO@E")
-        # is not one (a labelled "Email:" field still is)
-        (
-            "email",
-            r"[\w.%+-]{2,}@[A-Za-z][\w-]{2,}(?:[.,][\w-]+)*|[\w.%+-]+ ?@ ?[\w-]+(?:[.,][\w-]+)+",
-        ),
-        ("url", r"(?:https?://|www\.)\S+|\b[\w-]+\.(?:com|org|net|edu|gov|io|us|info)(?:/\S*)?\b"),
-        ("ssn", r"(?<!\d)\d{3}[- ]\d{2}[- ]\d{4}(?!\d)"),
-        ("phone", r"(?<!\d)(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]?\d{3}[\s.-]\d{4}(?!\d)"),
-        (
-            "date",
-            r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})(?!\d)",
-        ),
-        ("date", rf"(?<!\d)\d{{1,2}}[\s/.-]*{_MONTH}[\s/.,-]*\d{{2,4}}(?!\d)"),
-        ("date", rf"\b{_MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}(?!\d)"),
-        ("date", r"(?<![\d/])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])"),
-        ("age", r"(?<!\d)(?:9\d|1[01]\d)\s*(?:y/?o|yo|yrs?|years?(?:\s*old)?)\b"),
-        ("zip", r"\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?(?!\d)|(?<!\d)\d{5}-\d{4}(?!\d)"),
-        ("address", r"p\.?\s*o\.?\s*box\s+\d+"),
-        ("mrn", r"(?<![\w])[A-Z]{0,3}#?\d{6,}(?![\w])"),
-        ("name", r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?-i:[A-Z][a-z'-]+)"),
-    )
-)
-_LAST_FIRST = re.compile(
-    r"(?<![\w])([A-Z][A-Za-z'-]+),\s*([A-Z][A-Za-z'-]+)(?:\s+[A-Z]\.?)?(?![\w])"
-)
-_SEX_MARKER = re.compile(r"[\[(](?:M|F|U|O|X)[\])]")
-_INITIAL = re.compile(r"(?<![\w])[A-Z]\.\s?[A-Z][a-z'-]{2,}")
-_DIGITISH = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Line:
     """A line prepared for matching: words, their text spans and normalised forms."""
@@ -171,69 +70,13 @@ def classify(lines: Sequence[OcrLine], rules: PhiRules | None = None) -> list[De
         TEXT detections, one per run of words of one kind, ``label`` = PHI kind.
     """
     rules = rules or PhiRules()
-    prepared = [_prepare(line) for line in _join_collinear([ln for ln in lines if ln.words])]
+    prepared = [_prepare(line) for line in geom.join_collinear([ln for ln in lines if ln.words])]
     kinds = [_kinds_of(p, rules) for p in prepared]
     _spread_labels_right(prepared, kinds)
     _fail_closed(prepared, kinds, rules)
     out: list[Detection] = []
     for p, ks in zip(prepared, kinds, strict=True):
         out.extend(_runs(p, ks))
-    return out
-
-
-_COS_10_DEG = 0.9848
-
-
-def _join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
-    """Join lines that continue one another: the region finder may cut large text at a word gap
-    ("Nguyen," | "Carlos"), and a name or a labelled field must be read across the cut.
-
-    B continues A when, in the frame of A's last word (its rotated quad, so tilted text works),
-    B's first word starts at most 1.2 word heights after A's last word ends, at most half a
-    height off its axis (descenders shift a word's mid-line), at a similar size and direction.
-    Each line continues at most one other (the nearest)."""
-    from photoguard.detect.text import OcrLine, _union
-
-    nxt: dict[int, int] = {}
-    taken: set[int] = set()
-    for i, a in enumerate(lines):
-        last = a.words[-1]
-        (ux, uy), ha, (ex, ey) = _direction(last), _height(last), _end_point(last)
-        best = None
-        for j, b in enumerate(lines):
-            if j == i or j in taken:
-                continue
-            first = b.words[0]
-            (vx, vy), hb, (sx, sy) = _direction(first), _height(first), _start_point(first)
-            h = min(ha, hb)
-            along = (sx - ex) * ux + (sy - ey) * uy
-            across = abs(-(sx - ex) * uy + (sy - ey) * ux)
-            if (
-                -0.3 * h <= along <= 1.2 * h
-                and across <= 0.5 * h
-                and max(ha, hb) <= 1.6 * h
-                and ux * vx + uy * vy >= _COS_10_DEG  # same direction within 10 degrees
-                and (best is None or along < best[0])
-            ):
-                best = (along, j)
-        if best is not None:
-            nxt[i] = best[1]
-            taken.add(best[1])
-    out, seen = [], set()
-    for i in range(len(lines)):
-        if i in taken or i in seen:
-            continue
-        chain = [i]
-        while chain[-1] in nxt and nxt[chain[-1]] not in seen.union(chain):
-            chain.append(nxt[chain[-1]])
-        seen.update(chain)
-        if len(chain) == 1:
-            out.append(lines[i])
-            continue
-        words = tuple(w for k in chain for w in lines[k].words)
-        out.append(OcrLine(words, _union(lines[k].box for k in chain)))
-    # lines in a cycle of continuations (not expected) are kept as they were
-    out += [lines[i] for i in range(len(lines)) if i not in seen]
     return out
 
 
@@ -259,7 +102,7 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
         for i, w in enumerate(p.line.words):
             if any(c.isalnum() for c in w.text):
                 kinds[i] = "text"
-    for kind, rx in _PATTERNS:
+    for kind, rx in pat.PATTERNS:
         source = numeric if kind in ("ssn", "phone", "date", "mrn") else p.text
         for m in rx.finditer(source):
             if kind == "date" and not _plausible_date(m.group(0)):
@@ -294,7 +137,7 @@ def _digitish(token: str) -> str:
     """OCR's letter-for-digit swaps undone in tokens that are mostly digits."""
     digits = sum(c.isdigit() for c in token)
     return (
-        token.translate(_DIGITISH)
+        token.translate(pat.DIGITISH)
         if digits and digits >= 0.5 * sum(c.isalnum() for c in token)
         else token
     )
@@ -325,8 +168,8 @@ def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]
     ``fin`` turn up at random and would label the rest of the line."""
     text = p.text
     found = [
-        (m.start(), m.end(), _LABELS[int(m.lastgroup[1:])][1])
-        for m in _LABEL_RE.finditer(text)
+        (m.start(), m.end(), pat.LABELS[int(m.lastgroup[1:])][1])
+        for m in pat.LABEL_RE.finditer(text)
         if ":" in m.group(0)
         or ";" in m.group(0)
         or min(p.line.words[i].conf for i in _words_in(p, m.start(), m.end())) >= min_conf
@@ -341,52 +184,26 @@ def _name_words(p: _Line) -> list[tuple[int, ...]]:
     """Words that look like a person's name without a label, one group of word indices per
     candidate name."""
     groups: list[tuple[int, ...]] = []
-    for rx in (_LAST_FIRST, _INITIAL):
+    for rx in (pat.LAST_FIRST, pat.INITIAL):
         for m in rx.finditer(p.text):
             parts = re.findall(r"[A-Za-z'-]+", m.group(0))
-            if not any(x.lower() in _NOT_NAME for x in parts if len(x) > 1):
+            if not any(x.lower() in pat.NOT_NAME for x in parts if len(x) > 1):
                 groups.append(tuple(_words_in(p, m.start(), m.end())))
     words = [re.sub(r"[^A-Za-z'-]", "", w.text) for w in p.line.words]
     alpha = [i for i, w in enumerate(words) if w]  # neighbours skip OCR debris such as "|"
     for k, i in enumerate(alpha):
         w = words[i]
-        if w.lower() not in _GIVEN or not w[:1].isupper():
+        if w.lower() not in pat.GIVEN or not w[:1].isupper():
             continue
         for j in (alpha[k - 1] if k else None, alpha[k + 1] if k + 1 < len(alpha) else None):
             if j is not None and _capitalised(words[j]):
                 groups.append((i, j))
     # DICOM-style overlays: "LAST FIRST [M]" -- up to three capitalised words before a sex marker
-    for m in _SEX_MARKER.finditer(p.text):
+    for m in pat.SEX_MARKER.finditer(p.text):
         before = [i for i in _words_in(p, 0, m.start()) if _capitalised(words[i])][-3:]
         if before:
             groups.append(tuple(before))
     return [g for g in groups if g]
-
-
-_SUFFIXES = (
-    "street",
-    "st",
-    "avenue",
-    "ave",
-    "road",
-    "rd",
-    "boulevard",
-    "blvd",
-    "drive",
-    "dr",
-    "lane",
-    "ln",
-    "way",
-    "court",
-    "ct",
-    "place",
-    "pl",
-    "terrace",
-    "highway",
-    "hwy",
-    "parkway",
-    "pkwy",
-)
 
 
 def _address_words(p: _Line) -> set[int]:
@@ -401,8 +218,8 @@ def _address_words(p: _Line) -> set[int]:
             if not raw[j - 1][:1].isupper():
                 break
             if (
-                any(_close(words[j], sfx) for sfx in _SUFFIXES if len(sfx) >= 4)
-                or words[j] in _SUFFIXES
+                any(_close(words[j], sfx) for sfx in pat.SUFFIXES if len(sfx) >= 4)
+                or words[j] in pat.SUFFIXES
             ):
                 hits.update(range(i, j + 1))
                 break
@@ -413,7 +230,7 @@ def _capitalised(w: str) -> bool:
     return (
         len(w) >= 2
         and w[0].isupper()
-        and w.lower() not in _NOT_NAME
+        and w.lower() not in pat.NOT_NAME
         and w[1:].replace("'", "").replace("-", "").isalpha()
     )
 
@@ -471,46 +288,22 @@ def _spread_labels_right(prepared: list[_Line], kinds: list[list[str | None]]) -
     """A line that ends in a label takes its value from the next line along its text direction."""
     for a, p in enumerate(prepared):
         m = None
-        for m in _LABEL_RE.finditer(p.text):  # noqa: B007 - we want the last label
+        for m in pat.LABEL_RE.finditer(p.text):  # noqa: B007 - we want the last label
             pass
         if m is None or p.text[m.end() :].strip():
             continue
-        kind = _LABELS[int(m.lastgroup[1:])][1]
+        kind = pat.LABELS[int(m.lastgroup[1:])][1]
         last = p.line.words[-1]
-        (ux, uy), h = _direction(last), _height(last)
-        ex, ey = _end_point(last)
+        (ux, uy), h = geom.direction(last), geom.height(last)
+        ex, ey = geom.end_point(last)
         for b, q in enumerate(prepared):
             if b == a:
                 continue
-            sx, sy = _start_point(q.line.words[0])
+            sx, sy = geom.start_point(q.line.words[0])
             along = (sx - ex) * ux + (sy - ey) * uy
             across = abs(-(sx - ex) * uy + (sy - ey) * ux)
             if -0.5 * h <= along < 4 * h and across < 0.6 * h:
                 kinds[b] = [kind if k != "allowed" else k for k in kinds[b]]
-
-
-def _direction(word) -> tuple[float, float]:
-    if len(word.quad) == 4:
-        (x0, y0), (x1, y1) = word.quad[0], word.quad[1]
-        n = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
-        return (x1 - x0) / n, (y1 - y0) / n
-    return 1.0, 0.0
-
-
-def _end_point(word) -> tuple[float, float]:
-    """Middle of the word's trailing edge."""
-    if len(word.quad) == 4:
-        (x1, y1), (x2, y2) = word.quad[1], word.quad[2]
-        return (x1 + x2) / 2, (y1 + y2) / 2
-    return float(word.box.x1), word.box.center[1]
-
-
-def _start_point(word) -> tuple[float, float]:
-    """Middle of the word's leading edge."""
-    if len(word.quad) == 4:
-        (x0, y0), (x3, y3) = word.quad[0], word.quad[3]
-        return (x0 + x3) / 2, (y0 + y3) / 2
-    return float(word.box.x0), word.box.center[1]
 
 
 def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: PhiRules) -> None:
@@ -521,7 +314,7 @@ def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: Ph
     or photo texture elsewhere in the frame, is not.
     """
     anchors = [
-        (w.box, _height(w))
+        (w.box, geom.height(w))
         for p, ks in zip(prepared, kinds, strict=True)
         for w, k in zip(p.line.words, ks, strict=True)
         if k not in (None, "allowed") and w.conf >= rules.min_conf
@@ -529,11 +322,11 @@ def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: Ph
     if not anchors:
         return
     for p, ks in zip(prepared, kinds, strict=True):
-        if not any(_near(p.line.box, box) for box, _h in anchors):
+        if not any(geom.near(p.line.box, box) for box, _h in anchors):
             continue
         lone = len(p.line.words) == 1
         for i, w in enumerate(p.line.words):
-            near = [h for box, h in anchors if _gap(w.box, box) <= 3 * h]
+            near = [h for box, h in anchors if geom.gap(w.box, box) <= 3 * h]
             if not near:
                 continue
             ref = sorted(near)[len(near) // 2]
@@ -543,29 +336,9 @@ def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: Ph
                 ks[i] is None
                 and w.conf < rules.min_conf
                 and sum(c.isalnum() for c in w.text) >= 2
-                and 0.6 * ref <= _height(w) <= 1.6 * ref  # text of the same size, not texture
+                and 0.6 * ref <= geom.height(w) <= 1.6 * ref  # text of the same size, not texture
             ):
                 ks[i] = "unreadable"
-
-
-def _gap(a: Box, b: Box) -> float:
-    """Distance between two boxes (0 when they touch or overlap)."""
-    dx = max(0, max(a.x0, b.x0) - min(a.x1, b.x1))
-    dy = max(0, max(a.y0, b.y0) - min(a.y1, b.y1))
-    return (dx * dx + dy * dy) ** 0.5
-
-
-def _height(word) -> float:
-    """Height of a word across its text direction (its quad's left edge, else its box)."""
-    if len(word.quad) == 4:
-        (x0, y0), _, _, (x3, y3) = word.quad
-        return ((x3 - x0) ** 2 + (y3 - y0) ** 2) ** 0.5
-    return float(word.box.height)
-
-
-def _near(a: Box, b: Box) -> bool:
-    grow = max(4, min(a.height, b.height))
-    return a.pad(grow).intersection(b) > 0
 
 
 def _run_polygon(run) -> tuple[tuple[int, int], ...] | None:

