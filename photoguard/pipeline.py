@@ -60,7 +60,7 @@ def preflight(settings: Settings) -> None:
         registry.get(name)
     if settings.policy.text:
         for name in settings.policy.text_detectors:
-            base.get(name)  # builds it: a missing model or Tesseract fails here
+            registry.get(name)  # builds it: a missing model or Tesseract fails here
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -255,7 +255,7 @@ def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch
 
 
 def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
-    from photoguard.detect import base
+    from photoguard.detect import registry
     from photoguard.detect.phi import PhiRules
 
     policy = ctx.settings.policy
@@ -268,7 +268,7 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     found: list[Detection] = []
     versions = []
     for name in policy.text_detectors:
-        detector = base.get(name)
+        detector = registry.get(name)
         found += detector.detect(frame, rules)
         versions.append(f"{detector.name}@{detector.version}")
     return found, "+".join(versions)

@@ -47,9 +47,9 @@ def detector_versions(settings: Settings) -> tuple[str, ...]:
 
     found = [f"{d.name}@{d.version}" for d in map(registry.get, settings.policy.face_detectors)]
     if settings.policy.text:
-        from photoguard.detect.text import tesseract_version
-
-        found.append(f"tesseract@{tesseract_version()}")
+        found += [
+            f"{d.name}@{d.version}" for d in map(registry.get, settings.policy.text_detectors)
+        ]
     for package in DETECTION_PACKAGES:
         try:
             found.append(f"{package}@{version(package)}")

@@ -5,12 +5,11 @@ The one module that knows every adapter; adapters import only ``base`` (no impor
 
 from __future__ import annotations
 
-from photoguard.detect import barcodes, base, faces
+from photoguard.detect import barcodes, base, faces, text
 from photoguard.detect.base import Detector
 
-BUILTIN_ADAPTERS = (faces, barcodes)
-"""Importing these registered their factories (their heavy libraries load inside the factories).
-Text does not register yet (the pipeline calls it directly)."""
+BUILTIN_ADAPTERS = (faces, barcodes, text)
+"""Importing these registered their factories (their heavy libraries load inside the factories)."""
 
 
 def names() -> list[str]:
