@@ -423,7 +423,7 @@ _WORKER_CTX: CheckContext | None = None
 """The run's context in a worker process, set once by _worker_init."""
 
 
-def _worker_init(threads: int, ctx: CheckContext, parent: int) -> None:
+def _worker_init(threads: int, ctx: CheckContext, parent: int | None = None) -> None:
     global _WORKER_CTX
     import signal
 
@@ -432,7 +432,8 @@ def _worker_init(threads: int, ctx: CheckContext, parent: int) -> None:
     _WORKER_CTX = ctx
     # Ctrl-C is the parent's to handle: it stops the workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent(parent)
+    if parent is not None:
+        _die_with_parent(parent)
 
 
 def _in_worker(fn, item) -> PhotoResult:
