@@ -12,9 +12,10 @@
    A line read with confidence by neither reader is redacted as ``unreadable`` ("text not read
    with confidence"), whatever it says.
 
-"Read with confidence" is calibrated per reader on generated dev scenes (``bench/textcal.py``):
-the threshold is the lowest confidence at which, on seed 0, at most 2 % of line readings are
-wrong (more than 1 character in 10 off the truth). No cap: every line found is read.
+"Read with confidence" has one threshold per reader (``PP_CONF``, ``TESS_CONF``). They were set by
+inspecting readings on the generated dev scenes (seed 0), not yet calibrated by a measured
+error rate: a line below them is redacted, so a threshold set too high costs decoys, never a
+leak. No cap: every line found is read.
 The text lives only in memory: nothing here logs or stores it.
 """
 
