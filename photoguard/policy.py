@@ -47,6 +47,25 @@ REQUIRED_STAGES = {
 """Every stage that must have run completely on a file before it may pass."""
 
 
+def text_outside_allowed_codes(text, barcodes) -> list:
+    """Text detections, less the unreadable "lines" that are the modules of an allow-listed code.
+
+    A decoded, allow-listed code is kept; the text detector can see its bars as a line that no
+    reader reads. Such a line (at least 80 % inside the code's box, same frame) is the code, not
+    text. A line that reads as PHI is never dropped.
+    """
+    allowed = [b for b in barcodes if b.label == "allowed"]
+    return [
+        d
+        for d in text
+        if d.label != UNREADABLE
+        or not any(
+            b.frame == d.frame and b.box.intersection(d.box) >= 0.8 * max(1, d.box.area)
+            for b in allowed
+        )
+    ]
+
+
 def decide(findings: Findings, policy: Policy) -> Decision:
     """Decide what may be published.
 
@@ -76,13 +95,14 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     image_area = max(1, findings.width * findings.height)
     _decide_faces(findings.faces, image_area, policy, escalate)
 
-    regions += [_region(d) for d in findings.text]
+    text = text_outside_allowed_codes(findings.text, findings.barcodes)
+    regions += [_region(d) for d in text]
     regions += [_region(d) for d in findings.barcodes]
-    phi = [d for d in findings.text if d.label != UNREADABLE]
+    phi = [d for d in text if d.label != UNREADABLE]
     if phi:
         kinds = Counter(d.label or "text" for d in phi)
         escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
-    unread = len(findings.text) - len(phi)
+    unread = len(text) - len(phi)
     if unread:
         escalate(
             Verdict.REDACT, f"text not read with confidence: {_plural(unread, 'region')} to redact"

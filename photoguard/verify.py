@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from photoguard.policy import text_outside_allowed_codes
 from photoguard.settings import Policy
 from photoguard.types import Action, Detection, Findings, LoadedImage, Region, RegionKind
 
@@ -66,7 +67,8 @@ def missed(
         else np.zeros(frame.shape[:2], dtype=bool)
         for i, frame in enumerate(written.frames)
     ]
-    detections = [f.detection for f in found.faces] + list(found.text) + list(found.barcodes)
+    text = text_outside_allowed_codes(found.text, found.barcodes)  # as decide() judges it
+    detections = [f.detection for f in found.faces] + text + list(found.barcodes)
     return Missed(
         detections=tuple(d for d in detections if not _accounted(d, regions, covered)),
         failed=tuple(r.name for r in found.runs if not r.ok),

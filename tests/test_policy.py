@@ -196,3 +196,21 @@ def test_patient_name_in_xmp_makes_the_original_unpublishable(tmp_path):
     assert entry["verdict"] == "redact"
     assert any(r.startswith("metadata to strip") and "xmp" in r for r in entry["reasons"])
     assert "DOE" not in report.read_text() + result.stdout + result.stderr
+
+
+def test_unreadable_text_on_an_allowed_code_is_the_code_but_phi_never_is():
+    from photoguard.policy import text_outside_allowed_codes
+    from photoguard.types import Box, Detection, RegionKind
+
+    code = Detection(RegionKind.BARCODE, Box(100, 100, 200, 200), 1.0, "barcodes", label="allowed")
+    other = Detection(RegionKind.BARCODE, Box(300, 100, 400, 200), 1.0, "barcodes", label="")
+    on_code = Detection(RegionKind.TEXT, Box(105, 100, 200, 130), 0.5, "text", label="unreadable")
+    phi_on_code = Detection(RegionKind.TEXT, Box(105, 150, 200, 180), 0.5, "text", label="mrn")
+    on_other = Detection(RegionKind.TEXT, Box(305, 100, 400, 130), 0.5, "text", label="unreadable")
+    other_frame = Detection(
+        RegionKind.TEXT, Box(105, 100, 200, 130), 0.5, "text", frame=1, label="unreadable"
+    )
+    half_out = Detection(RegionKind.TEXT, Box(150, 100, 260, 130), 0.5, "text", label="unreadable")
+    text = [on_code, phi_on_code, on_other, other_frame, half_out]
+    kept = text_outside_allowed_codes(text, [code, other])
+    assert kept == [phi_on_code, on_other, other_frame, half_out]

@@ -40,7 +40,7 @@ def twins(tmp_path):
             "--db", db, "consent", "add", "--name", name, "--photo", str(EILEEN),
             "--document", str(DOCUMENT), "--channel", "website", "--purpose", "marketing",
             "--signed-on", "2026-01-10", "--received-on", "2026-01-11", "--expires",
-            "2027-01-10", "--role", "visitor", "--json",
+            "2027-01-10", "--role", "visitor", "--json", "--force",
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
         ids.append(json.loads(added.stdout)[0]["id"])
