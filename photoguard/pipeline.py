@@ -1,7 +1,8 @@
 """The only module that knows the stage order: load -> detect -> match -> decide -> render.
 
-Any exception inside a file's processing becomes a ``block`` verdict with a one-line reason;
-nothing that was not fully checked can pass, and nothing unverified is published.
+A file that cannot be loaded, and a detector that raises, become a ``block`` verdict with a
+one-line reason (other exceptions stop the run: they are bugs, not verdicts); nothing that was
+not fully checked can pass, and nothing unverified is published.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ height``) at the edge and nowhere else.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -107,6 +108,17 @@ class Box:
         cx, cy = self.center
         hw, hh = self.width * factor / 2, self.height * factor / 2
         return Box.from_float(cx - hw, cy - hh, cx + hw, cy + hh)
+
+    @staticmethod
+    def union(boxes: Iterable[Box]) -> Box:
+        """The smallest box holding every box in ``boxes`` (at least one)."""
+        boxes = list(boxes)
+        return Box(
+            min(b.x0 for b in boxes),
+            min(b.y0 for b in boxes),
+            max(b.x1 for b in boxes),
+            max(b.y1 for b in boxes),
+        )
 
     def pad(self, pixels: int) -> Box:
         """Grow by ``pixels`` on every side; not clamped."""

@@ -100,10 +100,6 @@ def _same_face(a: Box, b: Box, iou: float, cover: float) -> bool:
     return small > 0 and large <= NEST_MAX_AREA_RATIO * small and a.intersection(b) >= cover * small
 
 
-def _union(a: Box, b: Box) -> Box:
-    return Box(min(a.x0, b.x0), min(a.y0, b.y0), max(a.x1, b.x1), max(a.y1, b.y1))
-
-
 def merge_faces(
     detections: Sequence[Detection], iou: float = MERGE_IOU, cover: float = MERGE_COVER
 ) -> list[Detection]:
@@ -130,7 +126,7 @@ def merge_faces(
             if (k.kind, k.frame) == (det.kind, det.frame) and _same_face(
                 k.box, det.box, iou, cover
             ):
-                kept[i] = replace(k, box=_union(k.box, det.box))
+                kept[i] = replace(k, box=Box.union((k.box, det.box)))
                 break
         else:
             kept.append(det)
@@ -329,7 +325,7 @@ class CascadeDetector:
             bx0, by0, bx1, by1 = raw.boxes[i]
             seen = Box.from_float(bx0 + crop.x0, by0 + crop.y0, bx1 + crop.x0, by1 + crop.y0)
             if _confirms(box, seen) and (best is None or raw.scores[i] > best.score):
-                union = _union(box, seen).clamp(w, h)
+                union = Box.union((box, seen)).clamp(w, h)
                 best = replace(candidate, box=union, score=float(raw.scores[i]))
         return [best] if best is not None else []
 

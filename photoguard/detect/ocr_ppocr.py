@@ -380,10 +380,4 @@ def to_line(reading: Reading, shape: tuple[int, ...]) -> OcrLine | None:
             words.append(OcrWord(text[a:b], conf, box, quad))
     if not words:
         return None
-    box = Box(
-        min(w.box.x0 for w in words),
-        min(w.box.y0 for w in words),
-        max(w.box.x1 for w in words),
-        max(w.box.y1 for w in words),
-    )
-    return OcrLine(tuple(words), box, "ppocr")
+    return OcrLine(tuple(words), Box.union(w.box for w in words), "ppocr")

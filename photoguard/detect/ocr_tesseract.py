@@ -330,7 +330,7 @@ def _read_mosaic(
             by_row.setdefault(k, []).append(OcrWord(text, conf, box, quad))
     lines = []
     for k, words in sorted(by_row.items()):
-        line = OcrLine(tuple(words), _union(w.box for w in words), NAME)
+        line = OcrLine(tuple(words), Box.union(w.box for w in words), NAME)
         lines.append((rows[k].region, line))
     return lines
 
@@ -351,13 +351,3 @@ def _map_box(row: _Row, x: float, y: float, w: float, h: float, shape):
     box = Box.from_float(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
     quad = tuple((round(float(px), 1), round(float(py), 1)) for px, py in pts)
     return box.clamp(shape[1], shape[0]), quad
-
-
-def _union(boxes) -> Box:
-    boxes = list(boxes)
-    return Box(
-        min(b.x0 for b in boxes),
-        min(b.y0 for b in boxes),
-        max(b.x1 for b in boxes),
-        max(b.y1 for b in boxes),
-    )

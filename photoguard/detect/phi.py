@@ -365,12 +365,7 @@ def _runs(p: _Line, kinds: list[str | None]) -> list[Detection]:
             j += 1
         if kind not in (None, "allowed"):
             run = words[i:j]
-            box = Box(
-                min(w.box.x0 for w in run),
-                min(w.box.y0 for w in run),
-                max(w.box.x1 for w in run),
-                max(w.box.y1 for w in run),
-            )
+            box = Box.union(w.box for w in run)
             score = min(1.0, max(0.0, sum(w.conf for w in run) / (100.0 * len(run))))
             out.append(
                 Detection(RegionKind.TEXT, box, score, NAME, label=kind, polygon=_run_polygon(run))

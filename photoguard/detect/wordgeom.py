@@ -53,7 +53,7 @@ def join_collinear(lines: list[OcrLine]) -> list[OcrLine]:
             out.append(lines[i])
             continue
         words = tuple(w for k in chain for w in lines[k].words)
-        out.append(OcrLine(words, union(lines[k].box for k in chain), lines[i].reader))
+        out.append(OcrLine(words, Box.union(lines[k].box for k in chain), lines[i].reader))
     # lines in a cycle of continuations (not expected) are kept as they were
     out += [lines[i] for i in range(len(lines)) if i not in seen]
     return out
@@ -101,13 +101,3 @@ def height(word) -> float:
 def near(a: Box, b: Box) -> bool:
     grow = max(4, min(a.height, b.height))
     return a.pad(grow).intersection(b) > 0
-
-
-def union(boxes) -> Box:
-    boxes = list(boxes)
-    return Box(
-        min(b.x0 for b in boxes),
-        min(b.y0 for b in boxes),
-        max(b.x1 for b in boxes),
-        max(b.y1 for b in boxes),
-    )

@@ -1,8 +1,9 @@
 """A self-contained HTML contact sheet: one card per file, redacted thumbnails only.
 
 The page embeds its thumbnails (data URIs), styles and script; it loads nothing from anywhere.
-A thumbnail exists only for a fully checked file and is made from the redacted pixels, so the
-sheet can never show an unconsented face or PHI text.
+A thumbnail exists only for a fully checked file and is made from the redacted pixels (the
+first pass's regions). Thumbnails are not re-verified like published copies: what the first
+pass missed can show in them, so the sheet is for the people running the check, not for sharing.
 """
 
 from __future__ import annotations
