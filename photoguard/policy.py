@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from photoguard.settings import AmbiguousAction, Policy, SubjectAction
+from photoguard.tracks import distinct_faces
 from photoguard.types import (
     Action,
     Decision,
@@ -64,6 +65,11 @@ def text_outside_allowed_codes(text, barcodes) -> list:
             for b in allowed
         )
     ]
+
+
+def _distinct(faces) -> int:
+    """How many people these face findings are: one face followed across frames counts once."""
+    return distinct_faces(f.detection for f in faces)
 
 
 def decide(findings: Findings, policy: Policy) -> Decision:
@@ -146,7 +152,9 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
         ids = sorted({f.match.authorization for f in kept if f.match.authorization})
         confirmed = sum(f.match.reviewed for f in kept)
         note = f" ({confirmed} confirmed in review)" if confirmed else ""
-        escalate(Verdict.PASS, f"{_plural(len(kept), 'face')} kept under {', '.join(ids)}{note}")
+        escalate(
+            Verdict.PASS, f"{_plural(_distinct(kept), 'face')} kept under {', '.join(ids)}{note}"
+        )
     unconsented = [f for f in faces if not f.match.consented]
     if not unconsented:
         return
@@ -161,7 +169,8 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     if ambiguous:
         to = Verdict.REVIEW if policy.ambiguous_action is AmbiguousAction.REVIEW else Verdict.BLOCK
         escalate(
-            to, f"{_plural(len(ambiguous), 'face')} with an ambiguous match: confirm who it is"
+            to,
+            f"{_plural(_distinct(ambiguous), 'face')} with an ambiguous match: confirm who it is",
         )
     if subjects:
         why = _why(subjects, policy)
@@ -179,7 +188,7 @@ def _decide_faces(faces, image_area, policy: Policy, escalate) -> None:
     if others:
         escalate(
             Verdict.REDACT,
-            f"{_plural(len(others), 'unconsented face')} to redact ({_why(others, policy)})",
+            f"{_plural(_distinct(others), 'unconsented face')} to redact ({_why(others, policy)})",
         )
 
 

@@ -214,3 +214,16 @@ def test_unreadable_text_on_an_allowed_code_is_the_code_but_phi_never_is():
     text = [on_code, phi_on_code, on_other, other_frame, half_out]
     kept = text_outside_allowed_codes(text, [code, other])
     assert kept == [phi_on_code, on_other, other_frame, half_out]
+
+
+def test_one_person_in_many_frames_is_one_face_in_the_reasons():
+    from dataclasses import replace
+
+    frames = [face(SMALL) for _ in range(35)]
+    frames = tuple(
+        replace(f, detection=replace(f.detection, frame=i)) for i, f in enumerate(frames)
+    )
+    other = face(Box(500, 500, 560, 560))
+    d = decide(checked(faces=(*frames, other)), Policy())
+    assert any(r.startswith("2 unconsented faces to redact") for r in d.reasons), d.reasons
+    assert sum(r.kind is RegionKind.FACE for r in d.regions) == 36  # every frame still covered
