@@ -50,7 +50,7 @@ Reviewer = Annotated[
 ]
 
 
-def _context(ctx, channel, purpose, as_of, detector, no_text=True, no_barcodes=True):
+def _context(ctx, channel, purpose, as_of, detector, *, no_text: bool, no_barcodes: bool):
     return build_context(
         ctx,
         channel=channel,
@@ -92,7 +92,9 @@ def open_page(
     from photoguard.review.server import serve
     from photoguard.review.session import ReviewSession, roots_of
 
-    run_ctx = _context(ctx, channel, purpose, as_of, detector, no_text, no_barcodes)
+    run_ctx = _context(
+        ctx, channel, purpose, as_of, detector, no_text=no_text, no_barcodes=no_barcodes
+    )
     with output.errors_to_exit():
         session = ReviewSession(run_ctx, reviewer)
         roots = roots_of(paths, run_ctx.exclude)
@@ -144,7 +146,8 @@ def decide(
 
     if (is_ is None) == (not not_):
         raise output.fail("give exactly one of --is AUTH-... or --not", 2)
-    run_ctx = _context(ctx, channel, purpose, as_of, detector)
+    # A decision concerns one face: OCR and barcodes are not needed to find it.
+    run_ctx = _context(ctx, channel, purpose, as_of, detector, no_text=True, no_barcodes=True)
     with output.errors_to_exit():
         result = check_file(file, run_ctx)
         decision = record(run_ctx, result, face, is_, reviewer)
@@ -175,7 +178,8 @@ def list_faces(
     from photoguard.pipeline import check_paths
     from photoguard.review.session import uncertain_faces
 
-    run_ctx = _context(ctx, channel, purpose, as_of, detector)
+    # Faces only (the listing is of uncertain faces): no OCR, no barcodes.
+    run_ctx = _context(ctx, channel, purpose, as_of, detector, no_text=True, no_barcodes=True)
     with output.errors_to_exit():
         total = output.count_inputs(paths, run_ctx.exclude)
         results = output.collect(check_paths(paths, run_ctx, workers), total, "checking")
