@@ -208,6 +208,46 @@ def test_resolved_for_a_check_until_the_authorization_ends(twins):
         assert revoked.status is MatchStatus.REVOKED
 
 
+# Hand edits to the decision table, each one that would keep (publish) a face or hide a
+# decision: the registry must refuse to be used for a check and verify must name the row.
+DECISION_EDITS = {
+    "rejection-flipped": "UPDATE face_decision SET confirmed = 1, authorization_id = 1, "
+                         "person_id = 1 WHERE confirmed = 0",
+    "other-file": "UPDATE face_decision SET file_sha256 = '" + "b" * 64 + "'",
+    "box-moved": "UPDATE face_decision SET x1 = x1 + 40",
+    "inserted": "INSERT INTO face_decision (file_sha256, frame, x0, y0, x1, y1, confirmed, "
+                "authorization_id, person_id, candidates, reviewer, decided_at, audit_seq) "
+                "SELECT '" + "c" * 64 + "', frame, x0, y0, x1, y1, 1, 1, 1, candidates, "
+                "reviewer, decided_at, audit_seq FROM face_decision LIMIT 1",
+    "deleted": "DELETE FROM face_decision WHERE confirmed = 0",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("edit", sorted(DECISION_EDITS))
+def test_a_decision_edited_by_hand_is_refused_and_named(twins, edit):
+    import sqlite3
+
+    from photoguard.consent.errors import RegistryTampered
+
+    folder, one, two = twins
+    with _registry(folder) as reg:
+        decisions.record(reg, file_sha256=SHA, frame=0, box=FACE, candidates=(one, two),
+                         authorization=one)  # fmt: skip
+        decisions.record(reg, file_sha256=SHA, frame=0, box=Box(500, 0, 600, 100),
+                         candidates=(one, two))  # fmt: skip
+        assert len(decisions.resolve(reg, "website", "marketing", TODAY)) == 2
+        assert audit.verify_state(reg) == []
+    con = sqlite3.connect(folder / "db" / "registry.db")
+    with con:
+        con.execute(DECISION_EDITS[edit])
+    con.close()
+    with _registry(folder) as reg:
+        with pytest.raises(RegistryTampered, match="outside photoguard"):
+            decisions.resolve(reg, "website", "marketing", TODAY)
+        named = [p.row for p in audit.verify_state(reg)]
+    assert named and all(r.startswith(("DEC-", "review entry")) for r in named), named
+
+
 # -- the page's server ----------------------------------------------------------------------
 
 

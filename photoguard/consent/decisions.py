@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, select
 
-from photoguard.consent import audit, rows
-from photoguard.consent.errors import InvalidRequest
+from photoguard.consent import audit, rows, state
+from photoguard.consent.errors import InvalidRequest, RegistryTampered
 from photoguard.consent.records import (
     AUTH_PREFIX,
+    DECISION_PREFIX,
     PERSON_PREFIX,
     Authorization,
     decide_coverage,
@@ -36,7 +37,6 @@ if TYPE_CHECKING:
     from photoguard.match import ReviewedFace
     from photoguard.settings import Settings
 
-DECISION_PREFIX = "DEC-"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -145,10 +145,18 @@ def resolve(
 
     "This is X" carries what X's authorizations say then (``decide_coverage``): consented with
     a valid authorization, else revoked, expired or out of scope (the face is redacted).
+
+    Raises:
+        RegistryTampered: a decision row is not the copy of its sealed audit entry (added,
+            edited or deleted outside photoguard); no check may rely on it.
     """
     from photoguard.match import ReviewedFace
 
-    decisions = list_decisions(registry)
+    with registry.transaction(snapshot=True) as session:
+        tampered = state.decision_problems(session.connection())
+        if tampered:
+            raise RegistryTampered(tampered)
+        decisions = _all(session, None)
     by_person: dict[str, list[Authorization]] = {}
     if any(d.confirmed for d in decisions):
         for auth in registry.list():

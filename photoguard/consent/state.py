@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -40,6 +41,7 @@ from sqlalchemy import (
 from photoguard.consent import chain
 from photoguard.consent.records import (
     AUTH_PREFIX,
+    DECISION_PREFIX,
     PERSON_PREFIX,
     TEMPLATE_PREFIX,
     format_id,
@@ -73,6 +75,17 @@ TABLES = {
     ),
 }  # fmt: skip
 """Row kind (its id prefix) -> the table and the columns a digest covers, in order."""
+
+DECISIONS = Table(
+    "face_decision", _md, Column("id", Integer, primary_key=True),
+    Column("file_sha256", String(64)), Column("frame", Integer), Column("x0", Integer),
+    Column("y0", Integer), Column("x1", Integer), Column("y1", Integer),
+    Column("confirmed", Boolean), Column("authorization_id", Integer),
+    Column("person_id", Integer), Column("candidates", JSON), Column("reviewer", Text),
+    Column("audit_seq", Integer),
+)  # fmt: skip
+"""Review decisions (``decisions.py``): never updated, each the copy of its own ``review``
+audit entry, so the sealed entry vouches for the row without a digest of its own."""
 
 State = dict[str, str | None]
 """Row key (``AUTH-000001``, ``PER-000001``, ``TPL-000001``) -> digest, None once deleted."""
@@ -185,7 +198,8 @@ def compare(vouched: Mapping[str, str | None], now: Mapping[str, str | None]) ->
 
 
 def problems(conn: Connection) -> list[StateProblem]:
-    """Every row (and state-bearing audit entry) that does not match the vouched state.
+    """Every row (and state-bearing audit entry) that does not match the vouched state, and
+    every review decision that is not the copy of its sealed audit entry.
 
     Call inside one snapshot transaction, so that rows and entries are read at one moment.
     """
@@ -193,11 +207,72 @@ def problems(conn: Connection) -> list[StateProblem]:
     now = current(conn)
     # A deleted row that the trail also records as deleted is fine: drop settled deletions.
     vouched = {k: v for k, v in vouched.items() if v is not None or k in now}
-    return bad_entries + compare(vouched, now)
+    return bad_entries + compare(vouched, now) + decision_problems(conn)
+
+
+def decision_problems(conn: Connection) -> list[StateProblem]:
+    """Every review decision row that its ``review`` audit entry does not vouch for.
+
+    A decision is trusted only as the copy of a sealed entry: the row's ``audit_seq`` must name
+    an intact ``review`` entry saying the same file, frame, box, verdict, authorization, person
+    and candidates, and no entry may vouch for two rows. A review entry without its row means a
+    decision was deleted by hand. (A row inserted with ``sqlite3`` that says "this is X" would
+    otherwise publish an unconsented face.)
+    """
+    from photoguard.consent.models import AuditRow
+
+    audit = AuditRow.__table__
+    query = (
+        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.payload, audit.c.prev_hash,
+               audit.c.hash)
+        .where(audit.c.kind == "consent", audit.c.payload.like('%"action":"review"%'))
+        .order_by(audit.c.seq)
+    )  # fmt: skip
+    entries: dict[int, dict | None] = {}
+    for seq, at, kind, payload, prev_hash, digest in conn.execute(query):
+        sealed = chain.entry_hash(prev_hash, seq, kind, at, payload) == digest
+        data = chain.Entry(seq, at, kind, payload, prev_hash, digest).data() if sealed else None
+        entries[seq] = data if data is None or data.get("action") == "review" else None
+    found: list[StateProblem] = []
+    seen: set[int] = set()
+    try:
+        decision_rows = list(conn.execute(select(*DECISIONS.c).order_by(DECISIONS.c.id)))
+    except (ValueError, TypeError):
+        return [StateProblem(f"{DECISION_PREFIX}?", "holds a value photoguard cannot read")]
+    for row in decision_rows:
+        key = format_id(DECISION_PREFIX, row.id)
+        if row.audit_seq in seen:
+            found.append(StateProblem(key, "a second decision for one audit entry (copied)"))
+        elif not _vouches(entries.get(row.audit_seq), row):
+            found.append(StateProblem(key, "not the decision its audit entry records "
+                                           "(added or edited outside photoguard)"))  # fmt: skip
+        seen.add(row.audit_seq)
+    for seq in sorted(set(entries) - seen):
+        found.append(StateProblem(f"review entry {seq}", "its decision row was deleted "
+                                                          "outside photoguard"))  # fmt: skip
+    return found
+
+
+def _vouches(entry: dict | None, row: Any) -> bool:
+    if entry is None:
+        return False
+    auth = format_id(AUTH_PREFIX, row.authorization_id) if row.authorization_id else None
+    person = format_id(PERSON_PREFIX, row.person_id) if row.person_id else None
+    return (
+        entry.get("file_sha256") == row.file_sha256
+        and entry.get("frame") == row.frame
+        and entry.get("box") == [row.x0, row.y0, row.x1, row.y1]
+        and entry.get("decision") == ("is" if row.confirmed else "not")
+        and entry.get("authorization") == auth
+        and entry.get("person") == person
+        and entry.get("candidates") == list(row.candidates or [])
+        and entry.get("reviewer") == row.reviewer
+    )
 
 
 def require_intact(conn: Connection, keys: Iterable[str] | None = None) -> None:
-    """Refuse to go on when the rows (all, or those named) differ from the vouched state.
+    """Refuse to go on when the rows (all, or those named) differ from the vouched state
+    (all rows: review decisions included).
 
     Raises:
         RegistryTampered: naming the first rows that differ.
