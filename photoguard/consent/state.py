@@ -5,7 +5,9 @@ entry's ``state`` field, the digest of each row it wrote (``{"AUTH-000001": "<sh
 deleted row as null). The state photoguard vouches for is the fold of those fields over the
 chain, oldest first; migration v5 recorded a baseline of the rows that existed before.
 Verification recomputes the digest of every current row and compares: a row edited, inserted or
-deleted by anything but photoguard (``sqlite3``, ``psql``) no longer matches.
+deleted by anything but photoguard (``sqlite3``, ``psql``) no longer matches. Review decisions
+are never updated and each copies its own sealed ``review`` entry: a decision row is checked
+against that entry instead (``decision_problems``).
 
 A digest is ``sha256(canonical([STATE_FORMAT, table, values in the frozen column order]))``;
 a template's encoding enters as the sha256 of its bytes. Digests reveal nothing of a row: every
@@ -18,9 +20,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from typing import Any
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
