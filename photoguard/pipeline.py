@@ -3,49 +3,26 @@
 A file that cannot be loaded, and a detector that raises, become a ``block`` verdict with a
 one-line reason (other exceptions stop the run: they are bugs, not verdicts); nothing that was
 not fully checked can pass, and nothing unverified is published.
+
+Per file: ``check_file`` loads, runs ``scan.find`` (every detector on every frame, faces
+matched) and decides; ``redact_paths`` adds render, verify and publish (photoguard.publish).
+Many files go through ``workers.map_items``, in this process or in worker processes.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
-from photoguard.errors import EnvironmentProblem, Interrupted, PhotoguardError
+from photoguard.errors import Interrupted, PhotoguardError
 from photoguard.inputs import iter_inputs
 from photoguard.policy import decide
+from photoguard.scan import CheckContext, find
 from photoguard.settings import Settings
-from photoguard.types import (
-    Action,
-    Detection,
-    DetectorRun,
-    EnrolledPerson,
-    FaceFinding,
-    FaceMatch,
-    Findings,
-    LoadedImage,
-    MatchStatus,
-    PhotoResult,
-    Verdict,
-)
-
-
-@dataclass(frozen=True)
-class CheckContext:
-    """What a run shares across files. Plain data, so that worker processes can receive it."""
-
-    settings: Settings
-    enrolled: tuple[EnrolledPerson, ...] | None = None
-    """Enrolled people for this channel/date (the registry's view); None: no registry."""
-    deny_names: tuple[str, ...] = ()
-    exclude: tuple[Path, ...] = ()
-    thumbnails: bool = False
-    """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
-    decisions: tuple = ()
-    """Review decisions (photoguard.match.ReviewedFace) resolved for this channel and date."""
+from photoguard.types import Action, Findings, LoadedImage, PhotoResult, Verdict
+from photoguard.workers import map_items
 
 
 def preflight(settings: Settings) -> None:
@@ -131,7 +108,7 @@ def check_paths(
         (file, problems.get(file))
         for file, _root in iter_inputs(paths, ctx.exclude, ignored, problems)
     )
-    yield from _map(_check_input, inputs, ctx, workers)
+    yield from map_items(_check_input, inputs, ctx, workers)
 
 
 def _check_input(item: tuple[Path, str | None], ctx: CheckContext) -> PhotoResult:
@@ -144,149 +121,6 @@ def _unwalkable(path: Path, problem: str) -> PhotoResult:
     return PhotoResult(
         path=path, sha256=None, verdict=Verdict.BLOCK, reasons=(reason,), error=reason
     )
-
-
-# -- detect + match -----------------------------------------------------------------------------
-
-
-def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
-    """Run every configured detector on every distinct frame; a crash is a failed run.
-
-    ``match=False`` skips face encoding and matching (every face is then unconsented), as the
-    re-check of a redacted copy needs.
-    """
-    policy = ctx.settings.policy
-    faces: list[FaceFinding] = []
-    text: list[Detection] = []
-    barcodes: list[Detection] = []
-    runs: dict[str, DetectorRun] = {}
-    first_of: dict[bytes, int] = {}
-    for index, frame in enumerate(image.frames):
-        if len(image.frames) > 1:  # a single frame needs no hash (36 MB of it at 12 MP)
-            digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
-            if digest in first_of:
-                # An identical frame (static GIF frames, a TIFF page repeated) is checked once,
-                # and gets every region of the frame it repeats: each frame of the copy is
-                # redacted.
-                first = first_of[digest]
-                faces += _at(index, [f for f in faces if f.detection.frame == first])
-                text += _at(index, [d for d in text if d.frame == first])
-                barcodes += _at(index, [d for d in barcodes if d.frame == first])
-                continue
-            first_of[digest] = index
-        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
-        if policy.text:
-            text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
-        if policy.barcodes:
-            barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx)))
-    if ctx.decisions:
-        from photoguard.match import apply_reviews
-
-        faces = apply_reviews(faces, ctx.decisions, image.sha256)
-    return Findings(
-        width=image.width,
-        height=image.height,
-        faces=tuple(faces),
-        text=tuple(text),
-        barcodes=tuple(barcodes),
-        runs=tuple(runs.values()),
-        metadata=image.metadata.findings(),
-    )
-
-
-def _at(index: int, items: list) -> list:
-    """Set the frame index on detections (or on the detection inside a FaceFinding)."""
-    out = []
-    for item in items:
-        if isinstance(item, FaceFinding):
-            out.append(replace(item, detection=replace(item.detection, frame=index)))
-        else:
-            out.append(replace(item, frame=index))
-    return out
-
-
-def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str]]) -> list:
-    """Run one stage, record its timing and version; an exception is recorded, not raised."""
-    started = time.perf_counter()
-    previous = runs.get(stage)
-    try:
-        found, version = call()
-    except EnvironmentProblem:
-        raise
-    except Exception as exc:  # noqa: BLE001 - a detector crash must block the file, not pass it
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-        runs[stage] = DetectorRun(stage, "unknown", ok=False, error=message)
-        return []
-    if previous is None or previous.ok:
-        elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
-        runs[stage] = DetectorRun(stage, version, ok=True, seconds=elapsed)
-    return found
-
-
-def _faces(frame, ctx: CheckContext, match: bool = True) -> tuple[list[FaceFinding], str]:
-    from photoguard.detect import registry
-    from photoguard.detect.faces import merge_faces
-
-    detections: list[Detection] = []
-    versions = []
-    for name in ctx.settings.policy.face_detectors:
-        detector = registry.get(name)
-        detections += detector.detect(frame)
-        versions.append(f"{detector.name}@{detector.version}")
-    merged = merge_faces(detections)
-    unmatched = [FaceMatch(MatchStatus.UNKNOWN)] * len(merged)
-    matches = _matches(frame, merged, ctx) if match else unmatched
-    return [FaceFinding(d, m) for d, m in zip(merged, matches, strict=True)], "+".join(versions)
-
-
-def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch]:
-    if ctx.enrolled is None or not faces:
-        return [FaceMatch(MatchStatus.NOT_CHECKED)] * len(faces)
-    from photoguard.detect.faces import encode_faces, recognisable
-    from photoguard.match import MatchRules, match_faces
-
-    policy = ctx.settings.policy
-    rules = MatchRules(policy.match_threshold, policy.match_threshold_minor, policy.match_margin)
-    # A face too small to recognise is not encoded: it is unconsented by rule.
-    large = [recognisable(d.box) for d in faces]
-    encodings = encode_faces(frame, [d.box for d, ok in zip(faces, large, strict=True) if ok])
-    # The encodings of unmatched faces live only in this frame's memory: never stored.
-    matched = iter(match_faces(encodings, ctx.enrolled, rules))
-    return [next(matched) if ok else FaceMatch(MatchStatus.TOO_SMALL) for ok in large]
-
-
-def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
-    from photoguard.detect import registry
-    from photoguard.detect.phi import PhiRules
-
-    policy = ctx.settings.policy
-    rules = PhiRules(
-        deny_names=ctx.deny_names,
-        allow=policy.text_allow_phrases,
-        allow_patterns=policy.text_allow_patterns,
-        redact_all_text=policy.redact_all_text,
-    )
-    found: list[Detection] = []
-    versions = []
-    for name in policy.text_detectors:
-        detector = registry.get(name)
-        found += detector.detect(frame, rules)
-        versions.append(f"{detector.name}@{detector.version}")
-    return found, "+".join(versions)
-
-
-def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
-    """Every configured barcode detector's codes, merged, then classified by the allow-list."""
-    from photoguard.detect import registry
-    from photoguard.detect.barcodes import classify_barcodes
-
-    policy = ctx.settings.policy
-    hits, versions = [], []
-    for name in policy.barcode_detectors:
-        detector = registry.get(name)
-        hits += [h for h in detector.find(frame) if not any(h.box.iou(o.box) > 0.5 for o in hits)]
-        versions.append(f"{detector.name}@{detector.version}")
-    return classify_barcodes(hits, policy.barcode_allow), "+".join(versions)
 
 
 # -- redact -------------------------------------------------------------------------------------
@@ -338,7 +172,7 @@ def redact_paths(
         written = 0
         try:
             for job, (result, staged) in zip(
-                jobs, _map(_redact_job, jobs, ctx, workers), strict=True
+                jobs, map_items(_redact_job, jobs, ctx, workers), strict=True
             ):
                 result = publish.publish(result, staged, job, manifest, before_publish)
                 written += result.output is not None
@@ -364,98 +198,6 @@ def _redact_job(job, ctx: CheckContext) -> tuple[PhotoResult, Path | None]:
         return publish.render_and_verify(result, image, out_dir, key, ctx, find)
     except PhotoguardError as exc:
         return publish.not_written(result, str(exc)), None
-
-
-# -- workers ------------------------------------------------------------------------------------
-
-
-def _map(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
-    """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes.
-
-    At most ``2 * workers`` items are in flight, so memory stays flat however many files there
-    are. Worker processes build their models once and keep them, and die with this process
-    (kill -9 included); on any exit from here, Ctrl-C included, they are stopped at once.
-    """
-    if workers <= 1:
-        for item in items:
-            yield fn(item, ctx)
-        return
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    from collections import deque
-
-    pool = cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(_threads_per_worker(workers), ctx, os.getpid()),
-    )
-    pending: deque = deque()
-    try:
-        for item in items:
-            # The context (settings, the registry snapshot) went to each worker once, at start.
-            pending.append(pool.submit(_in_worker, fn, item))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
-
-
-def _stop_workers(pool) -> None:
-    for process in list((getattr(pool, "_processes", None) or {}).values()):
-        process.terminate()
-    pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _threads_per_worker(workers: int) -> int:
-    """Model threads per worker: the cores shared out, so workers x threads = cores."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cores = os.cpu_count() or 1
-    return max(1, cores // max(1, workers))
-
-
-_WORKER_CTX: CheckContext | None = None
-"""The run's context in a worker process, set once by _worker_init."""
-
-
-def _worker_init(threads: int, ctx: CheckContext, parent: int | None = None) -> None:
-    global _WORKER_CTX
-    import signal
-
-    # Read by photoguard.detect.runtime when a worker builds its onnxruntime sessions.
-    os.environ["PHOTOGUARD_THREADS"] = str(threads)
-    _WORKER_CTX = ctx
-    # Ctrl-C is the parent's to handle: it stops the workers itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if parent is not None:
-        _die_with_parent(parent)
-
-
-def _in_worker(fn, item) -> PhotoResult:
-    if _WORKER_CTX is None:
-        raise RuntimeError("worker process was not initialised")
-    return fn(item, _WORKER_CTX)
-
-
-def _die_with_parent(parent: int) -> None:
-    """Have the kernel kill this worker when its parent dies (kill -9 included); Linux only."""
-    import ctypes
-    import signal
-
-    pr_set_pdeathsig = 1
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: the executor's own broken-pipe handling is what remains
-    if os.getppid() != parent:  # the parent died before the request took effect
-        os._exit(1)
 
 
 def _sha256_or_none(path: Path) -> str | None:

@@ -28,7 +28,7 @@ from photoguard.types import (
 )
 
 if TYPE_CHECKING:
-    from photoguard.pipeline import CheckContext
+    from photoguard.scan import CheckContext
 
 
 DETECTION_PACKAGES = (

@@ -1,0 +1,182 @@
+"""Detect + match for one loaded image: every configured detector on every distinct frame.
+
+A detector that raises is recorded as a failed run (the policy then blocks the file), never
+skipped; a missing model or Tesseract (EnvironmentProblem) stops the run instead. The pipeline
+(photoguard.pipeline) calls ``find`` between load and decide.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from photoguard.errors import EnvironmentProblem
+from photoguard.settings import Settings
+from photoguard.types import (
+    Detection,
+    DetectorRun,
+    EnrolledPerson,
+    FaceFinding,
+    FaceMatch,
+    Findings,
+    LoadedImage,
+    MatchStatus,
+)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a run shares across files. Plain data, so that worker processes can receive it."""
+
+    settings: Settings
+    enrolled: tuple[EnrolledPerson, ...] | None = None
+    """Enrolled people for this channel/date (the registry's view); None: no registry."""
+    deny_names: tuple[str, ...] = ()
+    exclude: tuple[Path, ...] = ()
+    thumbnails: bool = False
+    """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
+    decisions: tuple = ()
+    """Review decisions (photoguard.match.ReviewedFace) resolved for this channel and date."""
+
+
+def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
+    """Run every configured detector on every distinct frame; a crash is a failed run.
+
+    ``match=False`` skips face encoding and matching (every face is then unconsented), as the
+    re-check of a redacted copy needs.
+    """
+    policy = ctx.settings.policy
+    faces: list[FaceFinding] = []
+    text: list[Detection] = []
+    barcodes: list[Detection] = []
+    runs: dict[str, DetectorRun] = {}
+    first_of: dict[bytes, int] = {}
+    for index, frame in enumerate(image.frames):
+        if len(image.frames) > 1:  # a single frame needs no hash (36 MB of it at 12 MP)
+            digest = hashlib.blake2b(frame.tobytes(), digest_size=16).digest()
+            if digest in first_of:
+                # An identical frame (static GIF frames, a TIFF page repeated) is checked once,
+                # and gets every region of the frame it repeats: each frame of the copy is
+                # redacted.
+                first = first_of[digest]
+                faces += _at(index, [f for f in faces if f.detection.frame == first])
+                text += _at(index, [d for d in text if d.frame == first])
+                barcodes += _at(index, [d for d in barcodes if d.frame == first])
+                continue
+            first_of[digest] = index
+        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
+        if policy.text:
+            text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
+        if policy.barcodes:
+            barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx)))
+    if ctx.decisions:
+        from photoguard.match import apply_reviews
+
+        faces = apply_reviews(faces, ctx.decisions, image.sha256)
+    return Findings(
+        width=image.width,
+        height=image.height,
+        faces=tuple(faces),
+        text=tuple(text),
+        barcodes=tuple(barcodes),
+        runs=tuple(runs.values()),
+        metadata=image.metadata.findings(),
+    )
+
+
+def _at(index: int, items: list) -> list:
+    """Set the frame index on detections (or on the detection inside a FaceFinding)."""
+    out = []
+    for item in items:
+        if isinstance(item, FaceFinding):
+            out.append(replace(item, detection=replace(item.detection, frame=index)))
+        else:
+            out.append(replace(item, frame=index))
+    return out
+
+
+def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str]]) -> list:
+    """Run one stage, record its timing and version; an exception is recorded, not raised."""
+    started = time.perf_counter()
+    previous = runs.get(stage)
+    try:
+        found, version = call()
+    except EnvironmentProblem:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a detector crash must block the file, not pass it
+        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+        runs[stage] = DetectorRun(stage, "unknown", ok=False, error=message)
+        return []
+    if previous is None or previous.ok:
+        elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
+        runs[stage] = DetectorRun(stage, version, ok=True, seconds=elapsed)
+    return found
+
+
+def _faces(frame, ctx: CheckContext, match: bool = True) -> tuple[list[FaceFinding], str]:
+    from photoguard.detect import registry
+    from photoguard.detect.faces import merge_faces
+
+    detections: list[Detection] = []
+    versions = []
+    for name in ctx.settings.policy.face_detectors:
+        detector = registry.get(name)
+        detections += detector.detect(frame)
+        versions.append(f"{detector.name}@{detector.version}")
+    merged = merge_faces(detections)
+    unmatched = [FaceMatch(MatchStatus.UNKNOWN)] * len(merged)
+    matches = _matches(frame, merged, ctx) if match else unmatched
+    return [FaceFinding(d, m) for d, m in zip(merged, matches, strict=True)], "+".join(versions)
+
+
+def _matches(frame, faces: list[Detection], ctx: CheckContext) -> list[FaceMatch]:
+    if ctx.enrolled is None or not faces:
+        return [FaceMatch(MatchStatus.NOT_CHECKED)] * len(faces)
+    from photoguard.detect.faces import encode_faces, recognisable
+    from photoguard.match import MatchRules, match_faces
+
+    policy = ctx.settings.policy
+    rules = MatchRules(policy.match_threshold, policy.match_threshold_minor, policy.match_margin)
+    # A face too small to recognise is not encoded: it is unconsented by rule.
+    large = [recognisable(d.box) for d in faces]
+    encodings = encode_faces(frame, [d.box for d, ok in zip(faces, large, strict=True) if ok])
+    # The encodings of unmatched faces live only in this frame's memory: never stored.
+    matched = iter(match_faces(encodings, ctx.enrolled, rules))
+    return [next(matched) if ok else FaceMatch(MatchStatus.TOO_SMALL) for ok in large]
+
+
+def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
+    from photoguard.detect import registry
+    from photoguard.detect.phi import PhiRules
+
+    policy = ctx.settings.policy
+    rules = PhiRules(
+        deny_names=ctx.deny_names,
+        allow=policy.text_allow_phrases,
+        allow_patterns=policy.text_allow_patterns,
+        redact_all_text=policy.redact_all_text,
+    )
+    found: list[Detection] = []
+    versions = []
+    for name in policy.text_detectors:
+        detector = registry.get(name)
+        found += detector.detect(frame, rules)
+        versions.append(f"{detector.name}@{detector.version}")
+    return found, "+".join(versions)
+
+
+def _barcodes(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
+    """Every configured barcode detector's codes, merged, then classified by the allow-list."""
+    from photoguard.detect import registry
+    from photoguard.detect.barcodes import classify_barcodes
+
+    policy = ctx.settings.policy
+    hits, versions = [], []
+    for name in policy.barcode_detectors:
+        detector = registry.get(name)
+        hits += [h for h in detector.find(frame) if not any(h.box.iou(o.box) > 0.5 for o in hits)]
+        versions.append(f"{detector.name}@{detector.version}")
+    return classify_barcodes(hits, policy.barcode_allow), "+".join(versions)

@@ -1,0 +1,100 @@
+"""The batch plumbing of check and redact: one function over many items, in order, in this
+process or in worker processes that build their models once and die with their parent."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from photoguard.scan import CheckContext
+
+
+def map_items(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
+    """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes.
+
+    At most ``2 * workers`` items are in flight, so memory stays flat however many files there
+    are. Worker processes build their models once and keep them, and die with this process
+    (kill -9 included); on any exit from here, Ctrl-C included, they are stopped at once.
+    """
+    if workers <= 1:
+        for item in items:
+            yield fn(item, ctx)
+        return
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    from collections import deque
+
+    pool = cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=mp.get_context("spawn"),
+        initializer=worker_init,
+        initargs=(threads_per_worker(workers), ctx, os.getpid()),
+    )
+    pending: deque = deque()
+    try:
+        for item in items:
+            # The context (settings, the registry snapshot) went to each worker once, at start.
+            pending.append(pool.submit(_in_worker, fn, item))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    except BaseException:
+        _stop_workers(pool)
+        raise
+    pool.shutdown()
+
+
+def _stop_workers(pool) -> None:
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.terminate()
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def threads_per_worker(workers: int) -> int:
+    """Model threads per worker: the cores shared out, so workers x threads = cores."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    return max(1, cores // max(1, workers))
+
+
+_WORKER_CTX: CheckContext | None = None
+"""The run's context in a worker process, set once by worker_init."""
+
+
+def worker_init(threads: int, ctx: CheckContext, parent: int | None = None) -> None:
+    global _WORKER_CTX
+    import signal
+
+    # Read by photoguard.detect.runtime when a worker builds its onnxruntime sessions.
+    os.environ["PHOTOGUARD_THREADS"] = str(threads)
+    _WORKER_CTX = ctx
+    # Ctrl-C is the parent's to handle: it stops the workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        _die_with_parent(parent)
+
+
+def _in_worker(fn, item):
+    if _WORKER_CTX is None:
+        raise RuntimeError("worker process was not initialised")
+    return fn(item, _WORKER_CTX)
+
+
+def _die_with_parent(parent: int) -> None:
+    """Have the kernel kill this worker when its parent dies (kill -9 included); Linux only."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: the executor's own broken-pipe handling is what remains
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
