@@ -287,9 +287,16 @@ def _check_declared(name: str, size: tuple[int, int], index: int, max_pixels: in
 
 
 def _oriented(frame: Image.Image) -> Image.Image:
-    """A copy of the current frame with its EXIF orientation applied (before anything else)."""
-    from PIL import ImageOps
+    """The current frame with its EXIF orientation applied (before anything else).
 
+    An upright frame (no tag, or 1) is returned as it is, not copied (``exif_transpose`` would
+    copy 36 MB of a 12 MP photo for nothing): :func:`_to_rgb` copies its pixels out before the
+    next ``seek`` replaces them.
+    """
+    from PIL import ExifTags, ImageOps
+
+    if frame.getexif().get(ExifTags.Base.Orientation, 1) in (None, 1):
+        return frame
     return ImageOps.exif_transpose(frame)
 
 
@@ -311,7 +318,13 @@ def _to_rgb(frame: Image.Image) -> np.ndarray:
             frame = _lab_to_rgb(frame)
         elif frame.mode == "La":  # PIL has no La -> RGB path; keep the stored grey
             frame = frame.getchannel(0)
-        rgb = np.array(frame.convert("RGB"), dtype=np.uint8)
+        if frame.mode != "RGB":
+            frame = frame.convert("RGB")
+        # One copy of the pixels, out of PIL's memory (a convert of an RGB frame, then
+        # np.array, would be two more of a 12 MP photo's 36 MB).
+        rgb = np.asarray(frame, dtype=np.uint8)
+        if not isinstance(rgb.base, bytes):  # a view of PIL's own memory: copy it out
+            rgb = rgb.copy()
     rgb.setflags(write=False)
     return rgb
 
