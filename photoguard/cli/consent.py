@@ -6,21 +6,17 @@ libraries load inside the commands, never at import (``photoguard --help`` stays
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
-from rich.text import Text
 
+from photoguard.cli import consent_views as views
 from photoguard.cli import output
-from photoguard.cli.tables import printable
 
 if TYPE_CHECKING:
-    from photoguard.consent.records import Authorization
     from photoguard.consent.registry import ConsentRegistry
 
 app = typer.Typer(
@@ -53,40 +49,8 @@ def _open(ctx: typer.Context, create: bool = False) -> ConsentRegistry:
         return ConsentRegistry.from_settings(settings, create=create)
 
 
-def _cell(value: object) -> Text:
-    """A table cell shown as written: no Rich markup, control characters escaped."""
-    return Text(printable("" if value is None else str(value)))
-
-
 def _date(text: str | None, option: str) -> date | None:
     return output.parse_date(text, option) if text else None
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value, default=str))
-
-
-def _print_json(value: Any) -> None:
-    typer.echo(json.dumps(_jsonable(value), indent=2, sort_keys=True))
-
-
-def _table(auths: list[Authorization], on: date, title: str):
-    from photoguard.cli.tables import fit_table
-
-    rows = []
-    for a in auths:
-        expires = a.expires_on.isoformat() if a.expires_on else f"event: {a.expires_event}"
-        rows.append([
-            a.id, a.person_name, a.status_on(on).value, ", ".join(a.channels),
-            ", ".join(a.purposes), a.signed_on.isoformat(), expires,
-        ])  # fmt: skip
-    # Ids and dates never break: they are copied into other commands and reports.
-    headers = ("id", "name", "status", "channels", "purposes", "signed", "expires")
-    return fit_table(title, headers, rows, output.console.width)
-
-
-def _auth_json(a: Authorization, on: date) -> dict[str, Any]:
-    return {**asdict(a), "status": a.status_on(on).value, "status_on": on.isoformat()}
 
 
 @app.command("add", no_args_is_help=True)
@@ -157,17 +121,7 @@ def add(
     registry = _open(ctx, create=True)
     with output.errors_to_exit():
         auth = registry.add(request, force=force)
-    _report_added([auth], registry, as_json)
-
-
-def _report_added(auths: list[Authorization], registry: ConsentRegistry, as_json: bool) -> None:
-    for warning in registry.warnings:
-        output.err(f"warning: {warning}")
-    today = registry.clock()
-    if as_json:
-        _print_json([_auth_json(a, today) for a in auths])
-        return
-    output.console.print(_table(auths, today, "registered"))
+    views.print_added([auth], registry, as_json)
 
 
 @app.command("import", no_args_is_help=True)
@@ -189,7 +143,7 @@ def import_(
     registry = _open(ctx, create=True)
     with output.errors_to_exit():
         auths = registry.import_file(file, force=force)
-    _report_added(auths, registry, as_json)
+    views.print_added(auths, registry, as_json)
 
 
 @app.command("list")
@@ -211,10 +165,7 @@ def list_(
     with output.errors_to_exit():
         auths = registry.list(channel=channel, valid_on=on, purpose=purpose)
     on = on or registry.clock()
-    if as_json:
-        _print_json([_auth_json(a, on) for a in auths])
-    else:
-        output.console.print(_table(auths, on, f"authorizations (status on {on.isoformat()})"))
+    views.print_auths(auths, on, f"authorizations (status on {on.isoformat()})", as_json)
 
 
 @app.command("show", no_args_is_help=True)
@@ -233,19 +184,7 @@ def show(
     with output.errors_to_exit():
         auth = registry.get(auth_id)
         templates = registry.templates(auth.person_id)
-    day = day or registry.clock()
-    if as_json:
-        _print_json({**_auth_json(auth, day), "templates": [asdict(t) for t in templates]})
-        return
-    table = Table(title=f"{auth.id} (status on {day.isoformat()})", show_header=False)
-    table.add_column("field", style="bold")
-    table.add_column("value", overflow="fold")
-    for key, value in _auth_json(auth, day).items():
-        if isinstance(value, tuple):
-            value = ", ".join(value)
-        table.add_row(key, _cell(value))
-    table.add_row("face templates", str(len(templates)))
-    output.console.print(table)
+    views.print_authorization(auth, templates, day or registry.clock(), as_json)
 
 
 @app.command("revoke", no_args_is_help=True)
@@ -272,7 +211,7 @@ def revoke(
         auth = registry.revoke(auth_id, day, reason)
         published = audit.takedown(registry, auth.id)
     output.console.print(f"{auth.id} revoked as of {day.isoformat()}")
-    _print_takedown(auth.id, published, as_json=False)
+    views.print_takedown(auth.id, published, as_json=False)
 
 
 @app.command("takedown", no_args_is_help=True)
@@ -291,21 +230,7 @@ def takedown(
     registry = _open(ctx)
     with output.errors_to_exit():
         published = audit.takedown(registry, auth_id)
-    _print_takedown(auth_id, published, as_json)
-
-
-def _print_takedown(auth_id: str, published: list, as_json: bool) -> None:
-    if as_json:
-        _print_json([asdict(p) for p in published])
-        return
-    if not published:
-        output.console.print(f"no published copies relied on {auth_id}", highlight=False)
-        return
-    # One unwrapped line per copy, tab-separated: paths are pasted into other tools.
-    typer.echo(f"{len(published)} published copies relied on {auth_id}; take them down:")
-    for p in published:
-        fields = (p.output, f"sha256={p.output_sha256}", f"run={p.run}", f"input={p.input}")
-        typer.echo("\t".join(printable(f) for f in fields))
+    views.print_takedown(auth_id, published, as_json)
 
 
 @app.command("expire-event", no_args_is_help=True)
@@ -340,11 +265,7 @@ def expiring(
     registry = _open(ctx)
     with output.errors_to_exit():
         auths = registry.expiring(within, start)
-    start = start or registry.clock()
-    if as_json:
-        _print_json([_auth_json(a, start) for a in auths])
-    else:
-        output.console.print(_table(auths, start, f"expiring within {within} days"))
+    views.print_auths(auths, start or registry.clock(), f"expiring within {within} days", as_json)
 
 
 @app.command("verify")
@@ -363,7 +284,7 @@ def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         total = registry.document_count()
         rows = audit.verify_state(registry)
     if as_json:
-        _print_json({
+        views.print_json({
             "documents": total, "problems": [asdict(p) for p in problems],
             "rows": [asdict(r) for r in rows],
         })  # fmt: skip
