@@ -22,6 +22,7 @@ BENCHES = [
     ("PHI text and barcodes", "bench/text.py", "bench/RESULTS-text.md"),
     ("PHI leaks on the hard text set", "bench/leaks.py --bench", "bench/RESULTS-leaks.md"),
     ("barcodes on the hard text set", "bench/barcodes.py", "bench/RESULTS-barcodes.md"),
+    ("reader thresholds (calibration)", "bench/textcal.py", "bench/RESULTS-textcal.md"),
     ("speed and scale", "bench/speed.py", "bench/RESULTS-speed.md"),
 ]
 
