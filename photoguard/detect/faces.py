@@ -218,18 +218,25 @@ class CenterFaceDetector:
         Raises:
             DetectorError: the array is not RGB uint8 or inference failed.
         """
+        from photoguard.detect.centerface import shrink
+
         check_rgb(image)
         h, w = image.shape[:2]
         found: list[Detection] = []
         scales = self._scales(h, w)
-        for rung, scale in enumerate(scales):
+        finer = None  # the finest whole-frame downscale so far: coarser rungs shrink it
+        for rung in reversed(range(len(scales))):  # fine to coarse (merge_faces sorts)
+            scale = scales[rung]
             # Each rung reports the box sizes it owns (original pixels): tiny ones belong to a
             # finer rung, large ones (and faces cut by a tile edge) to a coarser one.
             lo = MODEL_MIN_FACE / scale if rung < len(scales) - 1 else 0.0
             hi = OWN_OVERLAP * MODEL_MIN_FACE / scales[rung - 1] if rung > 0 else math.inf
             overlap = min(hi * scale, TILE_SIDE)
-            for y0, x0, y1, x1 in plan_tiles(h, w, scale, overlap):
-                raw = self._model.infer(image[y0:y1, x0:x1], scale, self._threshold)
+            tiles = plan_tiles(h, w, scale, overlap)
+            whole = shrink(image, scale, finer) if len(tiles) == 1 else None
+            finer = whole if whole is not None else finer
+            for y0, x0, y1, x1 in tiles:
+                raw = self._model.infer(image[y0:y1, x0:x1], scale, self._threshold, whole)
                 for i in _nms(raw.boxes, raw.scores, PASS_NMS_IOU):
                     bx0, by0, bx1, by1 = raw.boxes[i]
                     if not lo <= by1 - by0 <= hi:
