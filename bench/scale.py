@@ -1,0 +1,125 @@
+"""Peak memory of many-photo runs (it must stay flat) and the machine's load during a bench.
+
+Used by bench/speed.py; the photos are copies under bench/_work (never committed).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import time
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).parents[1]
+WORK = ROOT / "bench" / "_work"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished children (Tesseract)."""
+    me, kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure_scale(counts=(10, 200)) -> list[str]:
+    """Peak memory of `photoguard check` (default workers) over many photos: it must stay flat."""
+    cores = os.cpu_count() or 1  # the default --workers
+    return [_cli_peak(_copies(WORK / f"many-{count}", count), count, cores) for count in counts]
+
+
+def _copies(folder: Path, count: int) -> Path:
+    """``folder`` holding ``count`` JPEG copies of a 1200x630 corpus group photo."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = None
+    for i in range(count):
+        target = folder / f"p{i:04d}.jpg"
+        if not target.exists():
+            if source is None:
+                source = Image.open(CORPUS / "images" / "fnp__multiface.jpg").convert("RGB")
+            source.save(target, quality=85)
+    return folder
+
+
+def _cli_peak(folder: Path, count: int, workers: int, label: str = "") -> str:
+    """Run `photoguard check` on a folder; wall time and peak memory of its process tree."""
+    cmd = [
+        str(ROOT / ".venv" / "bin" / "photoguard"),
+        "check",
+        str(folder),
+        "--no-registry",
+        "--workers",
+        str(workers),
+        "--quiet",
+    ]
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    peak_total = peak_one = 0
+    while proc.poll() is None:
+        sizes = _tree_rss(proc.pid)
+        peak_total, peak_one = max(peak_total, sum(sizes)), max([peak_one, *sizes])
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    if proc.returncode not in (0, 1):  # 0/1 are verdicts; anything else is a failed run
+        raise RuntimeError(f"photoguard check exited {proc.returncode} on {folder}")
+    mb = 1024 * 1024
+    return (
+        f"| {label or count} | {workers} | {elapsed:.1f} | {elapsed / count:.3f} | "
+        f"{peak_total / mb:.0f} | {peak_one / mb:.0f} |"
+    )
+
+
+def _tree_rss(root: int) -> list[int]:
+    """Resident bytes of ``root`` and all its descendants (from /proc), one entry each."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                parents[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    page = os.sysconf("SC_PAGE_SIZE")
+    sizes = []
+    for pid in tree:
+        try:
+            sizes.append(int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * page)
+        except (OSError, ValueError, IndexError):
+            continue
+    return sizes
+
+
+class MachineLoad:
+    """What else ran on the machine during this run: the busy share of every core, from
+    /proc/stat, less this process tree's own CPU (the machine is shared)."""
+
+    def __init__(self) -> None:
+        self.started = (self._busy(), cpu_seconds(), time.perf_counter(), os.getloadavg()[0])
+
+    @staticmethod
+    def _busy() -> float:
+        """CPU seconds the whole machine has spent busy (user, nice, system, irq, steal)."""
+        fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+        return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+    def summary(self) -> str:
+        busy, mine, wall, load = self.started
+        others = (self._busy() - busy) - (cpu_seconds() - mine)
+        elapsed = time.perf_counter() - wall
+        return (
+            f"Machine load during this run: other processes used {max(0.0, others) / elapsed:.2f} "
+            f"of {os.cpu_count()} cores on average (load average {load:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end); ratios compare figures of this run."
+        )
