@@ -15,9 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoguard.settings import Settings, load_settings
 from photoguard.types import PhotoResult
+
+if TYPE_CHECKING:
+    from photoguard.scan import CheckContext
 
 
 def load_policy(
@@ -86,14 +90,53 @@ def redact_path(
     return _run("redact", paths, Path(out), settings, channel, purpose, db, registry, workers)
 
 
+def run_context(
+    settings: Settings,
+    *,
+    registry: bool = True,
+    exclude: Iterable[Path] = (),
+    thumbnails: bool = False,
+) -> CheckContext:
+    """What a check or redact run judges against: the policy's detectors made ready and, with
+    the registry, the people enrolled for the policy's channel, purpose and date, every
+    registered name (the PHI deny-list) and the review decisions to honour.
+
+    Args:
+        registry: False treats every face as unconsented (no database is opened).
+        exclude: paths never judged (the run's own report files).
+        thumbnails: attach a redacted thumbnail to each result (the HTML report).
+
+    Raises:
+        ConfigError: an unknown channel, purpose or detector.
+        EnvironmentProblem: a model or Tesseract is missing.
+        RegistryError: the registry cannot be read.
+    """
+    from photoguard.consent.view import check_scope
+    from photoguard.pipeline import CheckContext, preflight
+
+    check_scope(settings, registry)
+    preflight(settings)
+    if not registry:
+        return CheckContext(settings=settings, exclude=tuple(exclude), thumbnails=thumbnails)
+    from photoguard.consent.decisions import decisions_for_check
+    from photoguard.consent.view import registry_view
+
+    enrolled, names = registry_view(settings)
+    return CheckContext(
+        settings=settings,
+        enrolled=enrolled,
+        deny_names=names,
+        decisions=decisions_for_check(settings),
+        exclude=tuple(exclude),
+        thumbnails=thumbnails,
+    )
+
+
 def _run(command, paths, out, settings, channel, purpose, db, registry, workers):
-    from photoguard.pipeline import CheckContext, check_paths, preflight, redact_paths
+    from photoguard.pipeline import check_paths, redact_paths
 
     settings = settings or load_policy(db=db, channel=channel, purpose=purpose)
-    preflight(settings)
-    enrolled, names = _registry_view(settings) if registry else (None, ())
-    decisions = _review_decisions(settings) if registry else ()
-    ctx = CheckContext(settings=settings, enrolled=enrolled, deny_names=names, decisions=decisions)
+    ctx = run_context(settings, registry=registry)
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if out is None:
         results = list(check_paths(inputs, ctx, workers))
@@ -117,15 +160,3 @@ def _run(command, paths, out, settings, channel, purpose, db, registry, workers)
     else:
         recorder.close()
     return results
-
-
-def _registry_view(settings: Settings):
-    from photoguard.consent.view import registry_view
-
-    return registry_view(settings)
-
-
-def _review_decisions(settings: Settings):
-    from photoguard.consent.decisions import decisions_for_check
-
-    return decisions_for_check(settings)

@@ -88,50 +88,14 @@ def count_inputs(paths, exclude=()) -> int:
     return sum(1 for _ in iter_inputs(paths, exclude))
 
 
-def registry_view(settings, no_registry: bool):
-    """Enrolled people and deny-list names for this check, or (None, ()) without a registry."""
-    if no_registry:
-        return None, ()
-    try:
-        from photoguard.consent.view import registry_view as view
-    except ImportError:  # the registry is not part of this build yet
-        return None, ()
-    return view(settings)
+def capped(workers: int) -> int:
+    """``--workers`` capped at the cores, with a note on stderr when it was more."""
+    from photoguard.settings import cap_workers
 
-
-def check_scope(settings, no_registry: bool) -> None:
-    """Refuse a channel or purpose that neither the policy nor the registry knows (exit 2):
-    ``--channel instagarm`` would otherwise redact every consented face without a word."""
-    from photoguard.defaults import check_known, declared
-
-    policy = settings.policy
-    channels, purposes = (
-        set(declared(settings.raw, "channels")),
-        set(declared(settings.raw, "purposes")),
-    )
-    known = policy.channel.casefold() in channels and policy.purpose.casefold() in purposes
-    if not known and not no_registry:
-        with errors_to_exit():
-            for auth in _registered(settings):
-                channels.update(auth.channels)
-                purposes.update(auth.purposes)
-    try:
-        check_known("channel", policy.channel, channels)
-        check_known("purpose", policy.purpose, purposes)
-    except ConfigError as exc:
-        raise fail(str(exc), codes.USAGE) from None
-
-
-def _registered(settings) -> list:
-    """Every authorization in the registry; none when the default registry does not exist yet."""
-    from photoguard.consent import db
-    from photoguard.consent.registry import ConsentRegistry
-
-    path = db.sqlite_file(db.normalize_url(settings.db_url))
-    if path is not None and not path.exists():
-        return []  # registry_view says so when it was named explicitly
-    with ConsentRegistry.from_settings(settings) as registry:
-        return registry.list()
+    workers, note = cap_workers(workers)
+    if note:
+        err(f"note: {note}")
+    return workers
 
 
 def record_run(settings, command: str, results: list[PhotoResult], no_registry: bool) -> None:

@@ -9,23 +9,7 @@ from typing import Annotated
 import typer
 
 from photoguard.cli import output
-from photoguard.cli.check import (
-    DEFAULT_WORKERS,
-    Channel,
-    CsvOut,
-    Detectors,
-    HtmlOut,
-    JsonOut,
-    NoBarcodes,
-    NoRegistry,
-    NoText,
-    Paths,
-    Purpose,
-    Quiet,
-    ShowAll,
-    Workers,
-    build_context,
-)
+from photoguard.cli.options import Paths, RunOptions, build_context, grouped
 from photoguard.errors import Interrupted
 
 HELP = (
@@ -37,56 +21,36 @@ HELP = (
 )
 
 
+# Redact judges consent as of today: its --as-of only refuses any other date.
+TodayOnly = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", help="Refused unless today: copies are published under today's consent."
+    ),
+]
+
+
+@grouped(as_of=TodayOnly)
 def redact(
     ctx: typer.Context,
     paths: Paths,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder (not inside an input).")],
-    json_out: JsonOut = None,
-    html_out: HtmlOut = None,
-    csv_out: CsvOut = None,
-    channel: Channel = None,
-    purpose: Purpose = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="Refused unless today: copies are published under today's consent."
-        ),
-    ] = None,
-    detector: Detectors = None,
-    no_text: NoText = False,
-    no_barcodes: NoBarcodes = False,
-    no_registry: NoRegistry = False,
-    workers: Workers = DEFAULT_WORKERS,
-    quiet: Quiet = False,
-    show_all: ShowAll = False,
+    run: RunOptions = RunOptions(),
 ) -> None:
     """Redact photos (see HELP)."""
     from photoguard.pipeline import redact_paths
-    from photoguard.settings import cap_workers
 
+    as_of = run.scope.as_of
     if as_of is not None and output.parse_date(as_of, "--as-of") != date.today():
         raise output.fail(
             f"--as-of {as_of} is for check only: redact publishes copies today, so it judges "
             "consent as of today (leave --as-of out)",
             2,
         )
-    workers, note = cap_workers(workers)
-    if note:
-        output.err(f"note: {note}")
-    run_ctx = build_context(
-        ctx,
-        channel=channel,
-        purpose=purpose,
-        as_of=as_of,
-        detector=detector,
-        no_text=no_text,
-        no_barcodes=no_barcodes,
-        no_registry=no_registry,
-        exclude=(json_out, html_out, csv_out),
-        thumbnails=html_out is not None,
-    )
+    workers = output.capped(run.workers)
+    run_ctx = build_context(ctx, run.scope, no_registry=run.no_registry, reports=run.reports)
     ignored: list[Path] = []
-    recorder = output.run_recorder(run_ctx.settings, "redact", no_registry)
+    recorder = output.run_recorder(run_ctx.settings, "redact", run.no_registry)
     try:
         with output.errors_to_exit():
             total = output.count_inputs(paths, (*run_ctx.exclude, out))
@@ -98,10 +62,5 @@ def redact(
         raise
     output.finish_recorder(recorder, results)
     output.finish_redact(
-        results,
-        run_ctx.settings,
-        output.Reports(json_out, html_out, csv_out),
-        output.Shown(tuple(paths), show_all, quiet),
-        out,
-        ignored=ignored,
+        results, run_ctx.settings, run.reports, run.shown(paths), out, ignored=ignored
     )

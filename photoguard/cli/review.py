@@ -11,18 +11,7 @@ import typer
 from typer.core import TyperGroup
 
 from photoguard.cli import output
-from photoguard.cli.check import (
-    DEFAULT_WORKERS,
-    AsOf,
-    Channel,
-    Detectors,
-    NoBarcodes,
-    NoText,
-    Paths,
-    Purpose,
-    Workers,
-    build_context,
-)
+from photoguard.cli.options import DEFAULT_WORKERS, Paths, Scope, Workers, build_context, grouped
 
 
 class _OpenByDefault(TyperGroup):
@@ -45,34 +34,20 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
+_TEXT_AND_BARCODES = ("no_text", "no_barcodes")
+"""Options decide and list do without: they are about faces alone."""
+
 Reviewer = Annotated[
     str | None, typer.Option(help="Who decides, for the audit trail (default: your login name).")
 ]
 
 
-def _context(ctx, channel, purpose, as_of, detector, *, no_text: bool, no_barcodes: bool):
-    return build_context(
-        ctx,
-        channel=channel,
-        purpose=purpose,
-        as_of=as_of,
-        detector=detector,
-        no_text=no_text,
-        no_barcodes=no_barcodes,
-        no_registry=False,
-    )
-
-
 @app.command("open")
+@grouped()
 def open_page(
     ctx: typer.Context,
     paths: Paths,
-    channel: Channel = None,
-    purpose: Purpose = None,
-    as_of: AsOf = None,
-    detector: Detectors = None,
-    no_text: NoText = False,
-    no_barcodes: NoBarcodes = False,
+    scope: Scope = Scope(),
     workers: Workers = DEFAULT_WORKERS,
     reviewer: Reviewer = None,
     no_browser: Annotated[
@@ -92,9 +67,7 @@ def open_page(
     from photoguard.review.server import serve
     from photoguard.review.session import ReviewSession, roots_of
 
-    run_ctx = _context(
-        ctx, channel, purpose, as_of, detector, no_text=no_text, no_barcodes=no_barcodes
-    )
+    run_ctx = build_context(ctx, scope)
     with output.errors_to_exit():
         session = ReviewSession(run_ctx, reviewer)
         roots = roots_of(paths, run_ctx.exclude)
@@ -121,6 +94,7 @@ def open_page(
 
 
 @app.command("decide")
+@grouped(omit=_TEXT_AND_BARCODES)
 def decide(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The photo.", exists=True, dir_okay=False)],
@@ -132,10 +106,7 @@ def decide(
         bool, typer.Option("--not", help="The face is none of the candidates: redact it.")
     ] = False,
     reviewer: Reviewer = None,
-    channel: Channel = None,
-    purpose: Purpose = None,
-    as_of: AsOf = None,
-    detector: Detectors = None,
+    scope: Scope = Scope(),
 ) -> None:
     """Record a decision about one uncertain face of a photo (for scripts).
 
@@ -147,7 +118,7 @@ def decide(
     if (is_ is None) == (not not_):
         raise output.fail("give exactly one of --is AUTH-... or --not", 2)
     # A decision concerns one face: OCR and barcodes are not needed to find it.
-    run_ctx = _context(ctx, channel, purpose, as_of, detector, no_text=True, no_barcodes=True)
+    run_ctx = build_context(ctx, scope.faces_only())
     with output.errors_to_exit():
         result = check_file(file, run_ctx)
         decision = record(run_ctx, result, face, is_, reviewer)
@@ -161,13 +132,11 @@ def decide(
 
 
 @app.command("list")
+@grouped(omit=_TEXT_AND_BARCODES)
 def list_faces(
     ctx: typer.Context,
     paths: Paths,
-    channel: Channel = None,
-    purpose: Purpose = None,
-    as_of: AsOf = None,
-    detector: Detectors = None,
+    scope: Scope = Scope(),
     workers: Workers = DEFAULT_WORKERS,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines instead.")] = False,
 ) -> None:
@@ -179,7 +148,7 @@ def list_faces(
     from photoguard.review.session import uncertain_faces
 
     # Faces only (the listing is of uncertain faces): no OCR, no barcodes.
-    run_ctx = _context(ctx, channel, purpose, as_of, detector, no_text=True, no_barcodes=True)
+    run_ctx = build_context(ctx, scope.faces_only())
     with output.errors_to_exit():
         total = output.count_inputs(paths, run_ctx.exclude)
         results = output.collect(check_paths(paths, run_ctx, workers), total, "checking")
