@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from photoguard.settings import Settings, load_settings
 from photoguard.types import PhotoResult
@@ -50,26 +50,26 @@ def check_path(
     paths: str | Path | Iterable[str | Path],
     *,
     settings: Settings | None = None,
-    channel: str | None = None,
-    purpose: str | None = None,
-    db: str | None = None,
     registry: bool = True,
     workers: int = 1,
+    **overrides: Any,
 ) -> list[PhotoResult]:
     """Check files and folders (recursively); one PhotoResult per input file, in order.
 
     Args:
         paths: a file, a folder, or several.
         settings: from load_policy(); built from the usual policy file when omitted.
-        channel, purpose, db: overrides when ``settings`` is omitted.
         registry: False treats every face as unconsented and records nothing.
         workers: worker processes.
+        overrides: load_policy()'s keywords (channel, purpose, db, as_of), when ``settings``
+            is omitted.
 
     Raises:
         ConfigError, RegistryError, EnvironmentProblem: the run cannot start.
         FileNotFoundError: a named path does not exist.
+        TypeError: both ``settings`` and overrides, or an unknown keyword.
     """
-    return _run("check", paths, None, settings, channel, purpose, db, registry, workers)
+    return _run("check", paths, None, settings, overrides, registry, workers)
 
 
 def redact_path(
@@ -77,17 +77,15 @@ def redact_path(
     out: str | Path,
     *,
     settings: Settings | None = None,
-    channel: str | None = None,
-    purpose: str | None = None,
-    db: str | None = None,
     registry: bool = True,
     workers: int = 1,
+    **overrides: Any,
 ) -> list[PhotoResult]:
     """Write verified publishable copies under ``out``; ``result.output`` names each copy.
 
-    Block and review files get no copy. Arguments and errors as check_path().
+    Block and review files get no copy. Keywords and errors as check_path().
     """
-    return _run("redact", paths, Path(out), settings, channel, purpose, db, registry, workers)
+    return _run("redact", paths, Path(out), settings, overrides, registry, workers)
 
 
 def run_context(
@@ -132,10 +130,12 @@ def run_context(
     )
 
 
-def _run(command, paths, out, settings, channel, purpose, db, registry, workers):
+def _run(command, paths, out, settings, overrides, registry, workers):
     from photoguard.pipeline import check_paths, redact_paths
 
-    settings = settings or load_policy(db=db, channel=channel, purpose=purpose)
+    if settings is not None and overrides:
+        raise TypeError(f"give settings or {', '.join(sorted(overrides))}, not both")
+    settings = settings or load_policy(**overrides)
     ctx = run_context(settings, registry=registry)
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if out is None:

@@ -68,3 +68,27 @@ def test_redact_path_covers_the_unconsented_face(tmp_path):
     after = np.asarray(Image.open(results[0].output).convert("RGB"), dtype=np.int16)
     crop = (slice(face.y0, face.y1), slice(face.x0, face.x1))
     assert np.abs(before[crop] - after[crop]).mean() > 10  # the face's pixels were replaced
+
+
+def test_the_api_refuses_an_unknown_channel_like_the_cli(tmp_path):
+    """A typo would otherwise redact every consented face: no authorization covers it."""
+    import pytest
+
+    import photoguard
+    from photoguard.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="did you mean instagram"):
+        photoguard.check_path(SAMPLES / "visit.jpg", channel="instagarm", registry=False)
+    with pytest.raises(ConfigError, match="unknown purpose"):
+        photoguard.redact_path(SAMPLES, tmp_path / "out", purpose="marketting", registry=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_settings_and_policy_keywords_are_not_mixed():
+    import pytest
+
+    import photoguard
+
+    settings = photoguard.load_policy(channel="website")
+    with pytest.raises(TypeError, match="not both"):
+        photoguard.check_path(SAMPLES, settings=settings, channel="instagram")
