@@ -316,13 +316,7 @@ class ConsentRegistry:
                 raise InvalidRequest("a revocation cannot be received before the date signed")
             row.revocation_received_on = received
             row.revocation_reason = reason.strip()
-            self._vouched(session, auth_id)
-            session.add(row)
-            session.flush()
-            auth = authorization_record(row, session.get(PersonRow, row.person_id))
-            entry = audit.changed("revoke", auth, received_on=received)
-            audit.append(session, [audit.vouch(session, entry, [auth.id])])
-            return auth
+            return self._changed(session, auth_id, row, "revoke", received_on=received)
 
     def record_expiry_event(self, auth_id: str, occurred_on: date) -> Authorization:
         """Record that the expiration event of an authorization happened on ``occurred_on``.
@@ -336,13 +330,17 @@ class ConsentRegistry:
             if not row.expires_event or row.event_occurred_on is not None:
                 raise InvalidRequest(f"{auth_id} has no pending expiration event")
             row.event_occurred_on = occurred_on
-            self._vouched(session, auth_id)
-            session.add(row)
-            session.flush()
-            auth = authorization_record(row, session.get(PersonRow, row.person_id))
-            entry = audit.changed("expiry-event", auth, occurred_on=occurred_on)
-            audit.append(session, [audit.vouch(session, entry, [auth.id])])
-            return auth
+            return self._changed(session, auth_id, row, "expiry-event", occurred_on=occurred_on)
+
+    def _changed(self, session, auth_id: str, row, action: str, **detail) -> Authorization:
+        """Write a changed authorization row and its audit entry, which vouches for the row."""
+        self._vouched(session, auth_id)
+        session.add(row)
+        session.flush()
+        auth = authorization_record(row, session.get(PersonRow, row.person_id))
+        entry = audit.changed(action, auth, **detail)
+        audit.append(session, [audit.vouch(session, entry, [auth.id])])
+        return auth
 
     def purge_biometrics(
         self, person_id: str | None = None, due: bool = False, today: date | None = None

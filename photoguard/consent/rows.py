@@ -38,19 +38,19 @@ def now() -> datetime:
 
 def auth_row(session: Session, auth_id: str) -> AuthorizationRow:
     """Raises NotFound for an unknown or malformed authorization id."""
-    pk = parse_id(AUTH_PREFIX, auth_id)
-    row = session.get(AuthorizationRow, pk) if pk is not None else None
-    if row is None:
-        raise NotFound(f"no authorization {auth_id}")
-    return row
+    return _by_id(session, AuthorizationRow, AUTH_PREFIX, auth_id, "authorization")
 
 
 def person_row(session: Session, person_id: str) -> PersonRow:
     """Raises NotFound for an unknown or malformed person id."""
-    pk = parse_id(PERSON_PREFIX, person_id)
-    row = session.get(PersonRow, pk) if pk is not None else None
+    return _by_id(session, PersonRow, PERSON_PREFIX, person_id, "person")
+
+
+def _by_id(session: Session, table, prefix: str, text_id: str, what: str):
+    pk = parse_id(prefix, text_id)
+    row = session.get(table, pk) if pk is not None else None
     if row is None:
-        raise NotFound(f"no person {person_id}")
+        raise NotFound(f"no {what} {text_id}")
     return row
 
 

@@ -149,6 +149,21 @@ def current(conn: Connection, keys: Iterable[str] | None = None) -> State:
     return state
 
 
+def _consent_entries(conn: Connection, payload_like: str):
+    """The consent audit entries whose payload matches ``payload_like`` (SQL LIKE), in seq
+    order, as (seq, at, kind, payload, prev_hash, hash) rows; their hashes are not checked."""
+    from photoguard.consent.models import AuditRow
+
+    audit = AuditRow.__table__
+    query = (
+        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.payload, audit.c.prev_hash,
+               audit.c.hash)
+        .where(audit.c.kind == "consent", audit.c.payload.like(payload_like))
+        .order_by(audit.c.seq)
+    )  # fmt: skip
+    return conn.execute(query)
+
+
 def recorded(conn: Connection) -> tuple[State, list[StateProblem]]:
     """The state the audit chain vouches for, folded over its consent entries in seq order.
 
@@ -156,18 +171,9 @@ def recorded(conn: Connection) -> tuple[State, list[StateProblem]]:
     vouch for an edited row no longer hashes to its ``hash``); ``audit verify`` checks every
     link of the chain.
     """
-    from photoguard.consent.models import AuditRow
-
-    audit = AuditRow.__table__
-    query = (
-        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.payload, audit.c.prev_hash,
-               audit.c.hash)
-        .where(audit.c.kind == "consent", audit.c.payload.like('%"state":%'))
-        .order_by(audit.c.seq)
-    )  # fmt: skip
     state: State = {}
     problems: list[StateProblem] = []
-    for seq, at, kind, payload, prev_hash, digest in conn.execute(query):
+    for seq, at, kind, payload, prev_hash, digest in _consent_entries(conn, '%"state":%'):
         if chain.entry_hash(prev_hash, seq, kind, at, payload) != digest:
             problems.append(StateProblem(f"audit entry {seq}", "edited (its hash does not match)"))
             continue
@@ -221,17 +227,8 @@ def decision_problems(conn: Connection) -> list[StateProblem]:
     decision was deleted by hand. (A row inserted with ``sqlite3`` that says "this is X" would
     otherwise publish an unconsented face.)
     """
-    from photoguard.consent.models import AuditRow
-
-    audit = AuditRow.__table__
-    query = (
-        select(audit.c.seq, audit.c.at, audit.c.kind, audit.c.payload, audit.c.prev_hash,
-               audit.c.hash)
-        .where(audit.c.kind == "consent", audit.c.payload.like('%"action":"review"%'))
-        .order_by(audit.c.seq)
-    )  # fmt: skip
     entries: dict[int, dict | None] = {}
-    for seq, at, kind, payload, prev_hash, digest in conn.execute(query):
+    for seq, at, kind, payload, prev_hash, digest in _consent_entries(conn, '%"action":"review"%'):
         sealed = chain.entry_hash(prev_hash, seq, kind, at, payload) == digest
         data = chain.Entry(seq, at, kind, payload, prev_hash, digest).data() if sealed else None
         entries[seq] = data if data is None or data.get("action") == "review" else None

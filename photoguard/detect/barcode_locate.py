@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from photoguard.detect.imageops import downscale
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -50,13 +52,7 @@ def qr_codes(gray: np.ndarray) -> list[tuple[tuple, str]]:
     """QR codes by their finder patterns (OpenCV), on a downscale of at most ``QR_SIDE``."""
     import cv2
 
-    h, w = gray.shape
-    s = min(1.0, QR_SIDE / max(h, w))
-    work = (
-        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        if s < 1
-        else gray
-    )
+    work, s = downscale(gray, QR_SIDE)
     try:
         ok, points = cv2.QRCodeDetector().detectMulti(work)
     except cv2.error:  # OpenCV raises on some degenerate finder-pattern layouts: nothing found
@@ -82,12 +78,7 @@ def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
     import numpy as np
 
     h, w = gray.shape
-    s = min(1.0, WORK_SIDE / max(h, w))
-    work = (
-        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        if s < 1
-        else gray
-    )
+    work, s = downscale(gray, WORK_SIDE)
     g = work.astype(np.float32)
     gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
     jxx, jyy, jxy = (cv2.boxFilter(v, -1, (7, 7)) for v in (gx * gx, gy * gy, gx * gy))

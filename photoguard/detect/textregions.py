@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from photoguard.detect.imageops import downscale
 from photoguard.types import Box
 
 if TYPE_CHECKING:
@@ -42,13 +43,7 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
     import cv2
     import numpy as np
 
-    h, w = gray.shape
-    s = min(1.0, _WORK_SIDE / max(h, w))
-    work = (
-        cv2.resize(gray, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        if s < 1
-        else gray
-    )
+    work, s = downscale(gray, _WORK_SIDE)
     bw, glyphs = _glyph_mask(work)
     n_blobs, blobs, blob_stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     blob_area = blob_stats[:, cv2.CC_STAT_AREA]
