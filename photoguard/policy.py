@@ -101,29 +101,8 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     image_area = max(1, findings.width * findings.height)
     _decide_faces(findings.faces, image_area, policy, escalate)
 
-    text = text_outside_allowed_codes(findings.text, findings.barcodes)
-    regions += [_region(d) for d in text]
-    regions += [_region(d) for d in findings.barcodes]
-    phi = [d for d in text if d.label != UNREADABLE]
-    if phi:
-        kinds = Counter(d.label or "text" for d in phi)
-        escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
-    unread = len(text) - len(phi)
-    if unread:
-        escalate(
-            Verdict.REDACT, f"text not read with confidence: {_plural(unread, 'region')} to redact"
-        )
-    codes = [d for d in findings.barcodes if d.label not in ("allowed", "unreadable")]
-    if codes:
-        escalate(Verdict.REDACT, f"{_plural(len(codes), 'barcode')} to redact")
-    unread = [d for d in findings.barcodes if d.label == "unreadable"]
-    if unread:
-        escalate(
-            Verdict.REDACT, f"{_plural(len(unread), 'barcode')} found but not readable: redacted"
-        )
-    allowed = len(findings.barcodes) - len(codes) - len(unread)
-    if allowed:
-        reasons.append(f"{_plural(allowed, 'barcode')} kept: content on the allow-list")
+    regions += _decide_text(findings, escalate)
+    regions += _decide_barcodes(findings.barcodes, escalate, reasons.append)
     if findings.metadata:
         escalate(
             Verdict.REDACT,
@@ -133,6 +112,37 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     if verdict is Verdict.PASS:
         reasons.append("nothing that identifies a patient was found")
     return Decision(verdict=verdict, reasons=tuple(reasons), regions=tuple(regions))
+
+
+def _decide_text(findings: Findings, escalate) -> list[Region]:
+    """Redact PHI text and text not read with confidence (an allowed code's text is the code)."""
+    text = text_outside_allowed_codes(findings.text, findings.barcodes)
+    phi = [d for d in text if d.label != UNREADABLE]
+    if phi:
+        kinds = Counter(d.label or "text" for d in phi)
+        escalate(Verdict.REDACT, f"PHI text to redact: {_count(kinds)}")
+    unread = len(text) - len(phi)
+    if unread:
+        escalate(
+            Verdict.REDACT, f"text not read with confidence: {_plural(unread, 'region')} to redact"
+        )
+    return [_region(d) for d in text]
+
+
+def _decide_barcodes(barcodes, escalate, note) -> list[Region]:
+    """Redact every code not on the allow-list, and every code that could not be read."""
+    codes = [d for d in barcodes if d.label not in ("allowed", "unreadable")]
+    if codes:
+        escalate(Verdict.REDACT, f"{_plural(len(codes), 'barcode')} to redact")
+    unread = [d for d in barcodes if d.label == "unreadable"]
+    if unread:
+        escalate(
+            Verdict.REDACT, f"{_plural(len(unread), 'barcode')} found but not readable: redacted"
+        )
+    allowed = len(barcodes) - len(codes) - len(unread)
+    if allowed:
+        note(f"{_plural(allowed, 'barcode')} kept: content on the allow-list")
+    return [_region(d) for d in barcodes]
 
 
 def _decide_runs(findings: Findings, escalate) -> None:

@@ -104,12 +104,7 @@ def record(
     """
     if not _SHA256.fullmatch(file_sha256) or box.area <= 0 or frame < 0:
         raise InvalidRequest("a review decision needs a file sha256 and a face box")
-    if authorization is not None:
-        pk = parse_id(AUTH_PREFIX, authorization)
-        authorization = format_id(AUTH_PREFIX, pk) if pk is not None else authorization.strip()
-    if authorization is not None and authorization not in candidates:
-        offered = ", ".join(candidates) or "none"
-        raise InvalidRequest(f"{authorization} is not a candidate for this face ({offered})")
+    authorization = _candidate(authorization, candidates)
     who = (reviewer or audit.actor()["operator"]).strip()
     if not who:
         raise InvalidRequest("a review decision needs a reviewer")
@@ -130,6 +125,18 @@ def record(
         session.add(row)
         session.flush()
         return _decision(row)
+
+
+def _candidate(authorization: str | None, candidates: tuple[str, ...]) -> str | None:
+    """``authorization`` in canonical form (AUTH-000001); refused unless a candidate."""
+    if authorization is None:
+        return None
+    pk = parse_id(AUTH_PREFIX, authorization)
+    authorization = format_id(AUTH_PREFIX, pk) if pk is not None else authorization.strip()
+    if authorization not in candidates:
+        offered = ", ".join(candidates) or "none"
+        raise InvalidRequest(f"{authorization} is not a candidate for this face ({offered})")
+    return authorization
 
 
 def list_decisions(registry: ConsentRegistry, file_sha256: str | None = None) -> list[FaceDecision]:

@@ -93,25 +93,7 @@ def insert_authorization(
         suffix = request.document.suffix.lower()[:32]
         session.add(DocumentRow(sha256=sha, size=size, suffix=suffix, stored_at=now()))
         session.flush()  # rows without relationships flush in no particular order
-    row = AuthorizationRow(
-        person_id=person.id,
-        form_version=form.version,
-        disclosed=form.disclosed,
-        discloser=form.discloser,
-        recipients=form.recipients,
-        purposes=list(request.purposes),
-        channels=list(request.channels),
-        signed_on=request.signed_on,
-        received_on=request.received_on,
-        expires_on=request.expires_on,
-        expires_event=request.expires_event,
-        signer=(request.signer or request.name).strip(),
-        signer_authority=request.signer_authority,
-        statements=list(form.statements),
-        third_party_remuneration=request.third_party_remuneration,
-        document_sha256=sha,
-        created_at=now(),
-    )
+    row = _authorization_row(person, request, form, sha)
     session.add(row)
     faces = [
         FaceTemplateRow(
@@ -129,6 +111,31 @@ def insert_authorization(
     written += [format_id(PERSON_PREFIX, person.id or 0)] if new_person else []
     written += [format_id(TEMPLATE_PREFIX, f.id or 0) for f in faces]
     return authorization_record(row, person), written
+
+
+def _authorization_row(
+    person: PersonRow, request: AuthorizationRequest, form: AuthorizationForm, sha256: str
+) -> AuthorizationRow:
+    """The row of a checked request on ``form``, its signed document stored as ``sha256``."""
+    return AuthorizationRow(
+        person_id=person.id,
+        form_version=form.version,
+        disclosed=form.disclosed,
+        discloser=form.discloser,
+        recipients=form.recipients,
+        purposes=list(request.purposes),
+        channels=list(request.channels),
+        signed_on=request.signed_on,
+        received_on=request.received_on,
+        expires_on=request.expires_on,
+        expires_event=request.expires_event,
+        signer=(request.signer or request.name).strip(),
+        signer_authority=request.signer_authority,
+        statements=list(form.statements),
+        third_party_remuneration=request.third_party_remuneration,
+        document_sha256=sha256,
+        created_at=now(),
+    )
 
 
 def people_with_live_authorizations(session: Session, today: date) -> set[int]:

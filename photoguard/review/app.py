@@ -76,57 +76,14 @@ class SecurityHeaders:
 
 def create_app(session: ReviewSession, token: str) -> Starlette:
     """The review page for ``session`` under ``/<token>/``."""
-    templates = Jinja2Templates(env=_environment())
-    flash: list[str] = []
-
-    def index(request: Request) -> Response:
-        context = {
-            "cards": [_card(session, item) for item in session.items],
-            "folder_note": _counts(session),
-            "reviewer": session.reviewer,
-            "errors": list(flash),
-        }
-        flash.clear()
-        return templates.TemplateResponse(request, "review.html", context)
-
-    def image(request: Request) -> Response:
-        index, frame = request.path_params["item"], request.path_params["frame"]
-        if not 0 <= index < len(session.items):
-            return PlainTextResponse("not found", 404)
-        try:
-            data = session.preview(index, frame)
-        except PhotoguardError as exc:
-            return PlainTextResponse(str(exc), 409)
-        if data is None:
-            return PlainTextResponse("no preview", 404)
-        return Response(data, media_type="image/jpeg")
-
-    async def decide(request: Request) -> Response:
-        origin = request.headers.get("origin")
-        if origin is not None and origin != f"http://{request.headers.get('host', '')}":
-            return PlainTextResponse("forbidden", 403)
-        form = await request.form()
-        try:
-            index, number = int(str(form["item"])), int(str(form["face"]))
-            choice = str(form["choice"])
-            if not 0 <= index < len(session.items):
-                raise ValueError(index)
-        except (KeyError, ValueError):
-            return PlainTextResponse("bad request", 400)
-        authorization = choice[3:] if choice.startswith("is:") else None
-        try:
-            await run_in_threadpool(session.decide, index, number, authorization)
-        except PhotoguardError as exc:
-            flash.append(f"{session.items[index].label}, face {number}: {exc}")
-        return RedirectResponse(f"/{token}/#file-{index}", status_code=303)
-
+    pages = _Pages(session, token)
     routes = [
         Mount(
             f"/{token}",
             routes=[
-                Route("/", index),
-                Route("/image/{item:int}/{frame:int}.jpg", image),
-                Route("/decide", decide, methods=["POST"]),
+                Route("/", pages.index),
+                Route("/image/{item:int}/{frame:int}.jpg", pages.image),
+                Route("/decide", pages.decide, methods=["POST"]),
             ],
         )
     ]
@@ -136,6 +93,58 @@ def create_app(session: ReviewSession, token: str) -> Starlette:
         Middleware(TokenGuard, token=token),
     ]
     return Starlette(routes=routes, middleware=middleware)
+
+
+class _Pages:
+    """The page's three routes over one review session."""
+
+    def __init__(self, session: ReviewSession, token: str) -> None:
+        self.session, self.token = session, token
+        self.templates = Jinja2Templates(env=_environment())
+        self.flash: list[str] = []
+        """Errors of the last decisions, shown once on the next page."""
+
+    def index(self, request: Request) -> Response:
+        session = self.session
+        context = {
+            "cards": [_card(session, item) for item in session.items],
+            "folder_note": _counts(session),
+            "reviewer": session.reviewer,
+            "errors": list(self.flash),
+        }
+        self.flash.clear()
+        return self.templates.TemplateResponse(request, "review.html", context)
+
+    def image(self, request: Request) -> Response:
+        index, frame = request.path_params["item"], request.path_params["frame"]
+        if not 0 <= index < len(self.session.items):
+            return PlainTextResponse("not found", 404)
+        try:
+            data = self.session.preview(index, frame)
+        except PhotoguardError as exc:
+            return PlainTextResponse(str(exc), 409)
+        if data is None:
+            return PlainTextResponse("no preview", 404)
+        return Response(data, media_type="image/jpeg")
+
+    async def decide(self, request: Request) -> Response:
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"http://{request.headers.get('host', '')}":
+            return PlainTextResponse("forbidden", 403)
+        form = await request.form()
+        try:
+            index, number = int(str(form["item"])), int(str(form["face"]))
+            choice = str(form["choice"])
+            if not 0 <= index < len(self.session.items):
+                raise ValueError(index)
+        except (KeyError, ValueError):
+            return PlainTextResponse("bad request", 400)
+        authorization = choice[3:] if choice.startswith("is:") else None
+        try:
+            await run_in_threadpool(self.session.decide, index, number, authorization)
+        except PhotoguardError as exc:
+            self.flash.append(f"{self.session.items[index].label}, face {number}: {exc}")
+        return RedirectResponse(f"/{self.token}/#file-{index}", status_code=303)
 
 
 def _environment() -> Environment:
