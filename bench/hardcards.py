@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from bench.textset import FIRST, LAST, ORG_URL, ORGS, STREETS  # noqa: F401 (hardkinds uses them)
+
 _PRINT = (
     "truetype/dejavu/DejaVuSans.ttf",
     "truetype/dejavu/DejaVuSans-Bold.ttf",
@@ -45,69 +47,10 @@ FONT_ROOT = Path("/usr/share/fonts")
 PRINT_FONTS = tuple(p for p in _PRINT if (FONT_ROOT / p).exists())
 HAND_FONTS = tuple(p for p in _HAND if (FONT_ROOT / p).exists())
 
-ORGS = (
-    "Mercy General Hospital",
-    "St. Luke's Medical Center",
-    "Riverside Health",
-    "Lakeview Clinic",
-)
-ORG_URL = "https://www.mercy-general.example.org"
-FIRST = [
-    "James",
-    "Maria",
-    "Robert",
-    "Linda",
-    "Ahmed",
-    "Mei",
-    "Olga",
-    "Carlos",
-    "Priya",
-    "Kevin",
-    "Fatima",
-    "Dmitri",
-    "Grace",
-    "Hiroshi",
-    "Anna",
-    "Tomasz",
-    "Keisha",
-    "Liam",
-    "Sofia",
-    "Noah",
-    "Aaliyah",
-    "Bogdan",
-    "Chen",
-    "Esperanza",
-    "Ingrid",
-    "Kwame",
-    "Yusuf",
-    "Zoe",
-]
-LAST = [
-    "Garcia",
-    "Okafor",
-    "Smith",
-    "Nguyen",
-    "Kowalski",
-    "Johnson",
-    "Haddad",
-    "Lindqvist",
-    "Brown",
-    "Tanaka",
-    "Petrov",
-    "Williams",
-    "Moreau",
-    "Singh",
-    "O'Brien",
-    "Rossi",
-    "Davis",
-    "Abernathy",
-    "Fitzgerald",
-    "Nakamura",
-    "Oyelaran",
-    "Schwartz",
-    "Dubois",
-]
-STREETS = ("Elm Street", "Oak Ave", "Maple Road", "Cedar Lane", "Harbor Blvd", "Pine Dr")
+# The dev set's names and places (bench/textset.py), with more names of other shapes: the hard
+# set draws from these in this order (same seed, same set).
+FIRST = [*FIRST, "Aaliyah", "Bogdan", "Chen", "Esperanza", "Ingrid", "Kwame", "Yusuf", "Zoe"]
+LAST = [*LAST, "Abernathy", "Fitzgerald", "Nakamura", "Oyelaran", "Schwartz", "Dubois"]
 SIGNS = (
     "Welcome",
     "Cardiology",
