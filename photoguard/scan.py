@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from photoguard.errors import EnvironmentProblem
+from photoguard.errors import EnvironmentProblem, PhotoguardError
 from photoguard.settings import Settings
 from photoguard.types import (
     Detection,
@@ -107,13 +108,23 @@ def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list
     except EnvironmentProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - a detector crash must block the file, not pass it
-        message = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-        runs[stage] = DetectorRun(stage, "unknown", ok=False, error=message)
+        runs[stage] = DetectorRun(stage, "unknown", ok=False, error=_crash_message(exc))
         return []
     if previous is None or previous.ok:
         elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
         runs[stage] = DetectorRun(stage, version, ok=True, seconds=elapsed)
     return found
+
+
+def _crash_message(exc: Exception) -> str:
+    """A crash as reasons and reports may show it: our own errors' words; for any other
+    exception its type and where it was raised, never its message (a library's message can
+    quote the data it choked on: an OCR reading, a name)."""
+    if isinstance(exc, PhotoguardError):
+        return " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" in {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    return f"{type(exc).__name__}{where} (its message is not shown: it may quote the image)"
 
 
 def _faces(frame, ctx: CheckContext, match: bool = True) -> tuple[list[FaceFinding], str]:

@@ -38,6 +38,26 @@ def test_a_crashing_detector_blocks_the_file_and_nothing_is_written(tmp_path):
     assert [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")] == []
 
 
+class _Quoting:
+    """A detector whose library error quotes the text it choked on (as strptime's does)."""
+
+    name = "quoting-test-detector"
+    version = "0"
+
+    def detect(self, image):
+        raise ValueError("time data 'DOE, JANE 00482913' does not match format '%m/%d/%Y'")
+
+
+def test_a_crash_message_that_quotes_the_image_never_reaches_the_reasons():
+    base.register(_Quoting.name)(_Quoting)
+    settings = load_settings(None, face_detectors=(_Quoting.name,))
+    result = check_file(SAMPLES / "coffee.png", CheckContext(settings=settings))
+    assert result.verdict is Verdict.BLOCK
+    shown = " ".join(result.reasons) + " ".join(r.error or "" for r in result.detectors)
+    assert "ValueError" in shown and "scan.py" not in shown, shown  # where: the detector's file
+    assert not [word for word in ("DOE", "JANE", "00482913") if word in shown], shown
+
+
 def _face_change(original, copy) -> float:
     x0, y0, x1, y1 = SAMPLE_FACES["astronaut.jpg"][0]
     a = np.asarray(Image.open(original).convert("L"), float)[y0:y1, x0:x1]

@@ -4,8 +4,8 @@ Every line is cut out of the full-resolution image, rotated upright, split into 
 of lines), scaled to ~30 px, fixed for contrast and polarity (dark on light), its background
 whitened; strips with no glyph-sized ink are dropped, and the rest are stacked into one mosaic.
 Tesseract runs once per mosaic (``--psm 6``) and every word box is mapped back through its
-row's scale and rotation into input pixels (a Box and a rotated quad). pytesseract's temporary
-image and TSV files go to a private temporary folder that is removed at once.
+row's scale and rotation into input pixels (a Box and a rotated quad). The mosaic goes to
+Tesseract on stdin and its TSV comes back on stdout: no temporary files.
 """
 
 from __future__ import annotations

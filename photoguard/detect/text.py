@@ -71,7 +71,9 @@ class TextDetector:
 
     @property
     def version(self) -> str:
-        return f"{VERSION}(ppocr-{pp.VERSION}+tesseract-{tesseract_version()})"
+        from photoguard.detect import phi  # the PHI rules' version: a change re-renders copies
+
+        return f"{VERSION}(ppocr-{pp.VERSION}+tesseract-{tesseract_version()}+phi-{phi.VERSION})"
 
     def load(self) -> None:
         """Fail now, not on the first file, when a model or Tesseract is missing."""
