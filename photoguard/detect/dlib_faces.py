@@ -72,6 +72,30 @@ def _face_recognition_api():  # -> the face_recognition.api module (it has no ty
     return api
 
 
+@cache
+def _pose_predictor():  # -> dlib.shape_predictor
+    """dlib's 5-point landmark model (face_recognition_models' file), loaded alone.
+
+    Importing face_recognition.api would load all five of its dlib models (~2 CPU-s and ~120 MB
+    in every process); encodings need only this one (the ResNet runs in onnxruntime).
+
+    Raises:
+        EnvironmentProblem: dlib or face_recognition_models is not installed.
+    """
+    import importlib.util
+
+    for module in ("dlib", "face_recognition_models"):
+        if importlib.util.find_spec(module) is None:
+            raise EnvironmentProblem(f"{module} is not installed (uv sync)")
+    import dlib
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated")
+        import face_recognition_models
+
+    return dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+
+
 def face_recognition_module():
     """The ``face_recognition`` package, imported the safe way (see _face_recognition_api)."""
     _face_recognition_api()
@@ -204,7 +228,7 @@ def _landmarks(image: np.ndarray, box: Box):  # -> dlib.full_object_detection | 
         return None
     rect = dlib.rectangle(square.x0, square.y0, square.x1 - 1, square.y1 - 1)
     try:
-        shape = _face_recognition_api().pose_predictor_5_point(image, rect)
+        shape = _pose_predictor()(image, rect)
     except RuntimeError as err:
         raise DetectorError(f"dlib shape predictor failed: {err}") from err
     points = [(p.x, p.y) for p in shape.parts()]
