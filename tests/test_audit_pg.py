@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-import pytest
-
-psycopg = pytest.importorskip("psycopg")
-
+import psycopg
 import test_registry_pg  # noqa: E402
 from consent_support import TODAY  # noqa: E402
 from test_audit import _fill, _open, _result  # noqa: E402

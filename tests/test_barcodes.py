@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-zxingcpp = pytest.importorskip("zxingcpp")
+import zxingcpp
 
 from photoguard.detect import barcodes  # noqa: E402
 from photoguard.detect.barcodes import (  # noqa: E402

@@ -19,6 +19,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import psycopg
 import pytest
 from conftest import unavailable
 from consent_support import CATALOG, EILEEN, TODAY, request
@@ -29,7 +30,6 @@ from photoguard.consent.records import AuthStatus
 from photoguard.consent.registry import ConsentRegistry
 from photoguard.types import MatchStatus
 
-psycopg = pytest.importorskip("psycopg")
 _names = itertools.count()
 
 

@@ -19,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import _DATA_HOME, PHOTOGUARD, ROOT, SAMPLES, run_cli
+from conftest import _DATA_HOME, PHOTOGUARD, ROOT, SAMPLES, run_cli, unavailable
 
 pytestmark = pytest.mark.slow
 
@@ -106,8 +106,9 @@ def _browser():
     return webdriver.Chrome(service=Service(DRIVER), options=options)
 
 
-@pytest.mark.skipif(not (CHROMIUM and DRIVER), reason="chromium and chromium-driver not installed")
 def test_confirm_in_the_browser_then_check_honours_it_until_revoked(twins, tmp_path):
+    if not (CHROMIUM and DRIVER):
+        unavailable("chromium and chromium-driver not installed (.ci/run installs them)")
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ready
     from selenium.webdriver.support.ui import WebDriverWait

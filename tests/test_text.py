@@ -13,6 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conftest import unavailable  # noqa: E402
+
 from bench import textset  # noqa: E402
 from photoguard.detect import ocr_tesseract  # noqa: E402
 from photoguard.detect.barcodes import classify_barcodes, find_barcodes  # noqa: E402
@@ -21,7 +23,13 @@ from photoguard.detect.text import OcrLine, TextDetector, read_text, tesseract_v
 from photoguard.errors import EnvironmentProblem  # noqa: E402
 from photoguard.types import RegionKind  # noqa: E402
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr")
+
+@pytest.fixture(autouse=True)
+def _tesseract():
+    if shutil.which("tesseract") is None:
+        unavailable("needs tesseract-ocr (apt-get install tesseract-ocr)")
+
+
 FONT = textset.FONT_DIR / "DejaVuSans.ttf"
 
 

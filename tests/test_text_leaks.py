@@ -19,12 +19,20 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conftest import unavailable  # noqa: E402
+
 from bench import textset  # noqa: E402
 from photoguard.pipeline import CheckContext, redact_paths  # noqa: E402
 from photoguard.settings import load_settings  # noqa: E402
 from photoguard.types import Verdict  # noqa: E402
 
-pytestmark = pytest.mark.skipif(shutil.which("tesseract") is None, reason="needs tesseract-ocr")
+
+@pytest.fixture(autouse=True)
+def _tesseract():
+    if shutil.which("tesseract") is None:
+        unavailable("needs tesseract-ocr (apt-get install tesseract-ocr)")
+
+
 FONT = textset.FONT_DIR / "DejaVuSans.ttf"
 
 
