@@ -199,3 +199,14 @@ def test_a_sign_with_more_lines_than_any_bound_is_read_to_the_last(tmp_path):
     assert ink_left(image, out, name) < 1 / 3
     kept = [ink_left(image, out, o) >= 2 / 3 for o in decoys]
     assert sum(kept) >= 0.8 * len(kept)
+
+
+def test_small_text_on_a_large_photo_is_redacted(tmp_path):
+    """9 px lines on a 12 MP photo are about 3.6 px at the DB detector's scale (invisible to it
+    and to the glyph finder there): they are found at full resolution and redacted."""
+    lines = [("Patient: Maria Okafor", 9), ("DOB: 03/14/1962", 9), ("MRN 00482913", 9)]
+    image, outlines = card_image(lines, 3, size=(4000, 3000))
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    for outline in outlines:
+        assert ink_left(image, out, outline) < 1 / 3

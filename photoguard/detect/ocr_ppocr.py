@@ -171,11 +171,25 @@ def detect_lines(rgb: np.ndarray) -> tuple[list[LineBox], ProbMap]:
     Returns:
         Line boxes in ``rgb``'s pixels, and the probability map for confirming other candidates.
     """
+    return _detect(rgb, det_scale(rgb.shape))
+
+
+def det_scale(shape: tuple[int, ...]) -> float:
+    """The scale at which ``detect_lines`` shows an image of ``shape`` to the DB detector."""
+    h, w = shape[:2]
+    return min(DET_SIDE, max(DET_MIN_SIDE, max(h, w))) / max(h, w)
+
+
+def detect_tile(rgb: np.ndarray, scale: float = 1.0) -> list[LineBox]:
+    """DB lines of a tile cut from a photo, seen at ``scale`` (small text: 1 or more)."""
+    return _detect(rgb, scale)[0]
+
+
+def _detect(rgb: np.ndarray, s: float) -> tuple[list[LineBox], ProbMap]:
     import cv2
     import numpy as np
 
     h, w = rgb.shape[:2]
-    s = min(DET_SIDE, max(DET_MIN_SIDE, max(h, w))) / max(h, w)
     dw, dh = max(32, round(w * s / 32) * 32), max(32, round(h * s / 32) * 32)
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     small = cv2.resize(rgb, (dw, dh), interpolation=interp)

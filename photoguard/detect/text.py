@@ -28,6 +28,7 @@ from photoguard.detect import base
 from photoguard.detect import ocr_ppocr as pp
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
+from photoguard.detect.smalltext import fine_lines
 from photoguard.detect.textregions import _Region, find_text_regions
 from photoguard.types import Detection, OcrLine, OcrWord, RegionKind, TextLine
 
@@ -60,6 +61,8 @@ _ASPECT = 1.8  # an unconfident candidate shorter than this many thicknesses is 
 _UNREAD_SUPPORT = 0.1  # DB support a glyph candidate read without confidence needs
 _FLAT = 0.45  # a crop this much one grey is a filled box, not blurred text (see _is_text)
 _COVERED = 0.5  # a glyph candidate this much inside DB lines is the same text
+_THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
+_AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
 _UNSURE = (0.2, 0.8)  # angle-classifier probabilities for which both turns are read
 
 
@@ -115,26 +118,28 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     rgb = np.ascontiguousarray(rgb)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     boxes, pm = pp.detect_lines(rgb)
+    boxes += fine_lines(rgb, gray, pp.det_scale(rgb.shape), boxes)
     first = _recognise(rgb, boxes)
     # DB lines read with confidence cover the glyph finder's candidates; one read badly does
     # not (a DB blob can weld a line to a blank card beside it: the line is then read alone)
-    sure = [b for b, (_, r) in zip(boxes, first, strict=True) if _confident_pp(r)]
+    sure = [b for b, (_, r, _) in zip(boxes, first, strict=True) if _confident_pp(r)]
     extra = _glyph_candidates(gray, sure, pm)
     candidates = [(b, None) for b in boxes] + extra
     readings = first + _recognise(rgb, [b for b, _ in extra])
     kept = [
-        (box, reg, turn, reading)
-        for (box, reg), (turn, reading) in zip(candidates, readings, strict=True)
+        (box, reg, turn, reading, doubts)
+        for (box, reg), (turn, reading, doubts) in zip(candidates, readings, strict=True)
         if _is_text(box, reading)
     ]
     second = tesseract_lines(
         gray,
-        [(reg or _as_region(box), box.angle + turn, reg is None) for box, reg, turn, _ in kept],
+        [(reg or _as_region(box), box.angle + turn, reg is None) for box, reg, turn, *_ in kept],
     )
     out = []
-    for (box, _reg, _turn, reading), tess in zip(kept, second, strict=True):
-        first = pp.to_line(reading, rgb.shape)
-        lines = ((first,) if first else ()) + tuple(tess)
+    for (box, _reg, _turn, reading, doubts), tess in zip(kept, second, strict=True):
+        # every PP-OCR reading of the line is classified, the unconfident ones too
+        pp_lines = [pp.to_line(r, rgb.shape) for r in (reading, *doubts)]
+        lines = tuple(line for line in pp_lines if line) + tuple(tess)
         quad = tuple((float(x), float(y)) for x, y in box.corners())
         size = (rgb.shape[1], rgb.shape[0])
         out.append(TextLine(quad, lines, _confident(reading, tess), box.source, size))
@@ -190,8 +195,9 @@ def _as_region(box: pp.LineBox) -> _Region:
     return _Region(box.cx, box.cy, box.length, box.thickness, box.angle, box.thickness / 1.6)
 
 
-def _recognise(rgb, boxes: list[pp.LineBox]) -> list[tuple[float, pp.Reading]]:
-    """Per line, the turn (0 or 180) it reads best at and PP-OCR's reading at that turn.
+def _recognise(rgb, boxes: list[pp.LineBox]) -> list[tuple[float, pp.Reading, tuple]]:
+    """Per line, the turn (0 or 180) it reads best at, PP-OCR's reading at that turn and the
+    readings it replaced (see _second_crop).
 
     The angle classifier picks the turn; when it is unsure, or the reading is not confident,
     the other turn is read too and the more confident reading wins."""
@@ -210,7 +216,32 @@ def _recognise(rgb, boxes: list[pp.LineBox]) -> list[tuple[float, pp.Reading]]:
     for i, r in zip(again, other, strict=True):
         if _quality(r) > _quality(read[i]):
             out[i] = (180.0 - first[i], r)
+    return _second_crop(rgb, boxes, out)
+
+
+def _second_crop(rgb, boxes, read) -> list[tuple[float, pp.Reading, tuple]]:
+    """Lines not read with confidence are read again from a crop ``_THICKER`` times as thick:
+    recognition is sensitive to the margin a crop leaves (a sign read at 0.89 from the DB box
+    of a re-encoded copy reads at 0.98 with a little more margin). The second reading replaces
+    the first only when it is confident and says the same (``_AGREE``): a wider crop that
+    reached a neighbouring line says something else. The first stays among the line's
+    readings, so PHI in it is still found."""
+    import difflib
+
+    again = [i for i, (_, r) in enumerate(read) if not _confident_pp(r)]
+    wider = [replace(boxes[i], thickness=boxes[i].thickness * _THICKER) for i in again]
+    other = pp.recognise([pp.crop(rgb, b, read[i][0]) for i, b in zip(again, wider, strict=True)])
+    out = [(turn, r, ()) for turn, r in read]
+    for i, r in zip(again, other, strict=True):
+        turn, old = read[i]
+        a, b = _alnum(old.text), _alnum(r.text)
+        if _confident_pp(r) and difflib.SequenceMatcher(None, a, b).ratio() >= _AGREE:
+            out[i] = (turn, r, (old,))
     return out
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
 
 
 def _quality(r: pp.Reading) -> float:
