@@ -176,7 +176,8 @@ def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]
     ]
     for k, (_, end, kind) in enumerate(found):
         stop = found[k + 1][0] if k + 1 < len(found) else len(text)
-        if stop > end and text[end:stop].strip():
+        # a "value" of punctuation only is the edge of a box or a rule line read as a dash
+        if stop > end and any(c.isalnum() for c in text[end:stop]):
             yield end, stop, kind
 
 
@@ -285,7 +286,8 @@ def _deny_words(p: _Line, names: Iterable[str]) -> set[int]:
 
 
 def _spread_labels_right(prepared: list[_Line], kinds: list[list[str | None]]) -> None:
-    """A line that ends in a label takes its value from the next line along its text direction."""
+    """A line that ends in a label takes its value from the next line along its text direction
+    (and the label is redacted with it)."""
     for a, p in enumerate(prepared):
         m = None
         for m in pat.LABEL_RE.finditer(p.text):  # noqa: B007 - we want the last label
@@ -302,8 +304,19 @@ def _spread_labels_right(prepared: list[_Line], kinds: list[list[str | None]]) -
             sx, sy = geom.start_point(q.line.words[0])
             along = (sx - ex) * ux + (sy - ey) * uy
             across = abs(-(sx - ex) * uy + (sy - ey) * ux)
-            if -0.5 * h <= along < 4 * h and across < 0.6 * h:
+            if -0.5 * h <= along < 4 * h and across < 0.6 * h and not _starts_labelled(q):
                 kinds[b] = [kind if k != "allowed" else k for k in kinds[b]]
+                # the label goes with its value: left alone beside the covered value, the
+                # re-check of the copy reads the cover's edge as a new value, round after round
+                for i in _words_in(p, m.start(), m.end()):
+                    kinds[a][i] = kind if kinds[a][i] != "allowed" else "allowed"
+
+
+def _starts_labelled(q: _Line) -> bool:
+    """A line that begins with a label is the next field, not the value of the one before
+    (in a copy whose values are covered, "Phone:" is followed by "Email:")."""
+    m = pat.LABEL_RE.search(q.text)
+    return m is not None and not q.text[: m.start()].strip(" |_-")
 
 
 def _fail_closed(prepared: list[_Line], kinds: list[list[str | None]], rules: PhiRules) -> None:

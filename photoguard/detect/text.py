@@ -137,7 +137,6 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     )
     out = []
     for (box, _reg, _turn, reading, doubts), tess in zip(kept, second, strict=True):
-        # every PP-OCR reading of the line is classified, the unconfident ones too
         pp_lines = [pp.to_line(r, rgb.shape) for r in (reading, *doubts)]
         lines = tuple(line for line in pp_lines if line) + tuple(tess)
         quad = tuple((float(x), float(y)) for x, y in box.corners())
@@ -223,10 +222,12 @@ def _second_crop(rgb, boxes, read) -> list[tuple[float, pp.Reading, tuple]]:
     """Lines not read with confidence are read again from a crop ``_THICKER`` times as thick:
     recognition is sensitive to the margin a crop leaves (a sign read at 0.89 from the DB box
     of a re-encoded copy reads at 0.98 with a little more margin). The second reading replaces
-    the first only when it is confident and says the same (``_AGREE``): a wider crop that
-    reached a neighbouring line says something else. The first stays among the line's
-    readings, so PHI in it is still found."""
+    the first only when it is confident and says the same (``_AGREE``: a wider crop that
+    reached a neighbouring line says something else), and only when the first shows no PHI
+    (then the line stays unread, so redacted)."""
     import difflib
+
+    from photoguard.detect.phi import classify
 
     again = [i for i, (_, r) in enumerate(read) if not _confident_pp(r)]
     wider = [replace(boxes[i], thickness=boxes[i].thickness * _THICKER) for i in again]
@@ -235,8 +236,11 @@ def _second_crop(rgb, boxes, read) -> list[tuple[float, pp.Reading, tuple]]:
     for i, r in zip(again, other, strict=True):
         turn, old = read[i]
         a, b = _alnum(old.text), _alnum(r.text)
-        if _confident_pp(r) and difflib.SequenceMatcher(None, a, b).ratio() >= _AGREE:
-            out[i] = (turn, r, (old,))
+        if not _confident_pp(r) or difflib.SequenceMatcher(None, a, b).ratio() < _AGREE:
+            continue
+        first = pp.to_line(old, rgb.shape)
+        if first is None or not classify([first]):
+            out[i] = (turn, r, ())
     return out
 
 
