@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["OcrLine", "OcrWord", "TextDetector", "read_lines", "read_text", "tesseract_version"]
 
 NAME = "text"
-VERSION = "2"
+VERSION = "3"
 PP_CONF = 0.94
 """PP-OCR line confidence (mean character probability) from which a reading is trusted.
 bench/textcal.py (450 labelled lines, hard-set seeds 0-3 + textset seed 0): 1.3 % of readings at
