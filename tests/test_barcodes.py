@@ -191,3 +191,48 @@ def test_barcode_detector_protocol_and_policy_name():
     assert policy_from_mapping({}).barcode_detectors == ("barcodes",)
     with pytest.raises(ConfigError):
         policy_from_mapping({"barcode_detectors": []})
+
+
+def test_small_rotated_datamatrix_redacted_in_the_published_copy(tmp_path):
+    """A 2 px-module DataMatrix (a wristband's PT|MRN code) turned 33 degrees on a 12 MP-like
+    1600 px scene: located, redacted with its quiet zone, its modules gone from the copy."""
+    from PIL import Image
+
+    from photoguard.pipeline import CheckContext, redact_paths
+    from photoguard.settings import load_settings
+
+    dm = code_image("PT|4829133", "DataMatrix", 2, quiet=False)
+    rgb = scene(np.pad(dm, 6, constant_values=255), at=(700, 500), size=(1600, 1200), angle=33)
+    h, w = dm.shape
+    code = Box(700 + 6, 500 + 6, 700 + 6 + w, 500 + 6 + h)
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    Image.fromarray(rgb).save(src / "dm.png")
+    (result,) = redact_paths([src], out, CheckContext(settings=load_settings(None)))
+    assert result.verdict is Verdict.REDACT and result.output is not None
+    published = np.asarray(Image.open(result.output).convert("L")).astype(float)
+    grow = w  # the rotated code's extent is inside its box grown by its side
+    x0, y0, x1, y1 = (
+        code.x0 - grow // 2,
+        code.y0 - grow // 2,
+        code.x1 + grow // 2,
+        code.y1 + grow // 2,
+    )
+    before, after = rgb[y0:y1, x0:x1, 0].astype(float), published[y0:y1, x0:x1]
+    assert _edges_left(before, after) < 0.02
+    assert not zxingcpp.read_barcodes(published.astype(np.uint8))
+
+
+def test_pieces_of_one_code_are_merged_and_grown():
+    """A code broken into fields along its axis (a covered middle, a scratch) is one field,
+    grown to its end bars and quiet zone; a parallel field beside it is another code."""
+    from photoguard.detect.barcode_locate import grow, merge_collinear
+
+    left, right = ((100.0, 100.0), (60.0, 20.0), 0.0), ((175.0, 101.0), (60.0, 20.0), 1.0)
+    beside = ((140.0, 160.0), (60.0, 20.0), 0.0)
+    merged = merge_collinear([left, right, beside])
+    assert len(merged) == 2
+    (cx, _), size, _ = max(merged, key=lambda r: max(r[1]))
+    assert 130 <= max(size) <= 140 and 135 <= cx <= 140
+    (_, _), (gw, gh), _ = grow(((0.0, 0.0), (100.0, 30.0), 0.0))
+    assert (round(gw, 6), round(gh, 6)) == (110.0, 36.0)

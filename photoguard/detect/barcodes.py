@@ -44,6 +44,9 @@ _SMALL_SIDE = 1200  # below this long side, a 2x upscaled pass finds small codes
 DECODE_TRIES = 48
 """Located candidates read per image; the rest are redacted unread (a cost bound that hides
 nothing: an unread code is redacted, never allow-listed)."""
+QUIET_2D = 0.1
+"""Share of a 2-D symbol's side its box is grown by on each side (QR's quiet zone is 4 modules,
+2-19 % of its side)."""
 UNREADABLE = "unreadable"
 """Label of a code that was located but could not be decoded."""
 
@@ -112,7 +115,7 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
         candidates = locate(gray)
     except cv2.error as err:
         raise DetectorError(f"OpenCV failed locating codes: {type(err).__name__}") from None
-    hits = [_grown(hit, candidates, w, h) for hit in hits]
+    hits = [_grown(_reread(gray, hit, w, h), candidates, w, h) for hit in hits]
     candidates.sort(key=lambda c: -c[0][1][0] * c[0][1][1])
     tries = 0
     for rect, hint in candidates:
@@ -135,6 +138,7 @@ def _read(image: np.ndarray, inv, w: int, h: int, errors: bool = False) -> list[
     With ``errors``, QR symbols zxing saw but could not decode are returned too (``valid=False``)
     when their finder patterns are there (most such reports on a photo are noise).
     """
+    import cv2
     import numpy as np
 
     from photoguard.detect.barcode_locate import has_finders
@@ -148,11 +152,37 @@ def _read(image: np.ndarray, inv, w: int, h: int, errors: bool = False) -> list[
     except (RuntimeError, ValueError) as err:
         raise DetectorError(f"zxing-cpp failed: {type(err).__name__}") from None
     hits = [hit for hit in (_to_hit(code, inv, w, h) for code in found) if hit is not None]
+    fwd = cv2.invertAffineTransform(np.asarray(inv, np.float64))
     return [
-        hit
+        _quiet_zone(hit, w, h) if hit.format in _TWO_D else hit
         for hit in hits
-        if hit.valid or (hit.format in _QR_FORMATS and has_finders(image, hit.polygon))
+        if hit.valid
+        or (hit.format in _QR_FORMATS and has_finders(image, _mapped(hit.polygon, fwd)))
     ]
+
+
+def _mapped(polygon, m) -> list[tuple[float, float]]:
+    return [
+        (m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2])
+        for x, y in polygon
+    ]
+
+
+def _reread(gray: np.ndarray, hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
+    """A symbol zxing saw but could not decode, read again cut out upright and upscaled (a
+    small or soft code often decodes then, and one that is allow-listed can be kept)."""
+    import cv2
+    import numpy as np
+
+    from photoguard.detect.barcode_locate import upright
+
+    if hit.valid:
+        return hit
+    rect = cv2.minAreaRect(np.array(hit.polygon, np.float32))
+    found = [
+        x for x in _read(*upright(gray, rect), w, h) if x.valid and x.box.intersection(hit.box)
+    ]
+    return found[0] if found else hit
 
 
 def _add(hits: list[BarcodeHit], new: list[BarcodeHit]) -> bool:
@@ -210,6 +240,19 @@ def _to_hit(code, inv, w: int, h: int) -> BarcodeHit | None:
         return None
     polygon = tuple((round(x), round(y)) for x, y in pts)
     return BarcodeHit(fmt, polygon, box, code.text, valid=bool(code.valid))
+
+
+def _quiet_zone(hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
+    """A 2-D symbol grown by ``QUIET_2D`` of its size on every side: its quiet zone is part of
+    the code (a redaction covers it; a text line seen on a kept code's edge is the code)."""
+    pts = hit.polygon
+    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
+    k = 1 + 2 * QUIET_2D
+    grown = [(cx + k * (x - cx), cy + k * (y - cy)) for x, y in pts]
+    xs, ys = [p[0] for p in grown], [p[1] for p in grown]
+    box = Box.from_float(min(xs), min(ys), max(xs) + 1, max(ys) + 1).clamp(w, h)
+    polygon = tuple((round(x), round(y)) for x, y in grown)
+    return BarcodeHit(hit.format, polygon, box, hit.content, hit.valid)
 
 
 def _thicken(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
