@@ -30,7 +30,7 @@ def preflight(settings: Settings) -> None:
 
     Raises:
         EnvironmentProblem: Tesseract or a model is missing.
-        ConfigError: a detector name is unknown.
+        ConfigError: a face, text or barcode detector name is unknown.
     """
     from photoguard.detect import registry
 
@@ -39,6 +39,9 @@ def preflight(settings: Settings) -> None:
     if settings.policy.text:
         for name in settings.policy.text_detectors:
             registry.get(name)  # builds it: a missing model or Tesseract fails here
+    if settings.policy.barcodes:
+        for name in settings.policy.barcode_detectors:
+            registry.get(name)
 
 
 # -- check --------------------------------------------------------------------------------------

@@ -50,6 +50,15 @@ def test_bad_policy_file_exits_2(tmp_path):
     assert "subject_share" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("key", ["text_detectors", "barcode_detectors"])
+def test_an_unknown_detector_in_the_policy_is_refused_before_any_file(tmp_path, key):
+    policy = tmp_path / "p.toml"
+    policy.write_text(f'[policy]\n{key} = ["nope"]\n')
+    result = run_cli("--config", str(policy), "check", "samples/coffee.png", "--no-registry")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "unknown detector 'nope'" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_missing_tesseract_is_an_environment_problem(tmp_path):
     # Only the venv on PATH: no tesseract binary can be found.
     venv_bin = str(ROOT / ".venv" / "bin")
