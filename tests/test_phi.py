@@ -77,6 +77,11 @@ def test_ages_over_89_only():
     assert labels(line("93 y/o female")) == {"age"}
     assert labels(line("Age: 45")) == set()
     assert labels(line("45 y/o female")) == set()
+    # PP-OCR glues the unit on: the number is still read, under 90 it is no PHI
+    assert labels(line("Age: 78y")) == set()
+    assert labels(line("Age: 78yo")) == set()
+    assert labels(line("Age: 93y")) == {"age"}
+    assert labels(line("Age: 7By")) == {"age"}  # not a clean number: fail closed
 
 
 def test_labelled_value_redacted_even_if_ocr_garbled():

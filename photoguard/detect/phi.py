@@ -156,8 +156,11 @@ def _plausible_date(s: str) -> bool:
 
 
 def _old_age(word) -> bool:
-    digits = re.sub(r"\D", "", _digitish(word.text))
-    return not digits or int(digits) >= 90 or not word.text.isdigit()
+    """Whether a labelled age's word may be 90 or over: anything but a number under 90, which
+    may carry its unit glued on as PP-OCR reads it (``78y``, ``78yo``, ``78yrs``)."""
+    text = re.sub(r"(?i)(?<=\d)(y|yo|yr|yrs|y/o)\.?$", "", word.text)
+    digits = re.sub(r"\D", "", _digitish(text))
+    return not digits or int(digits) >= 90 or not text.isdigit()
 
 
 def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]]:
