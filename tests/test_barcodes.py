@@ -196,15 +196,31 @@ def test_barcode_detector_protocol_and_policy_name():
 def test_small_rotated_datamatrix_redacted_in_the_published_copy(tmp_path):
     """A 2 px-module DataMatrix (a wristband's PT|MRN code) turned 33 degrees on a 12 MP-like
     1600 px scene: located, redacted with its quiet zone, its modules gone from the copy."""
+    dm = code_image("PT|4829133", "DataMatrix", 2, quiet=False)
+    rgb = scene(np.pad(dm, 6, constant_values=255), at=(700, 500), size=(1600, 1200), angle=33)
+    _assert_redacted(tmp_path, rgb, dm.shape, pad=6)
+
+
+def test_tiny_datamatrix_zxing_cannot_see_is_redacted(tmp_path):
+    """1.5 px modules, turned 21 degrees, softened: zxing finds nothing on the whole photo; the
+    place is read enlarged, the symbol is seen (its L finder intact) and redacted."""
+    import cv2
+
+    dm = cv2.resize(code_image("PT|4829133", "DataMatrix", 1, quiet=False), None, fx=1.5, fy=1.5)
+    rgb = scene(np.pad(dm, 4, constant_values=255), at=(700, 500), size=(1600, 1200), angle=21)
+    rgb = cv2.GaussianBlur(rgb, (0, 0), 0.6)
+    assert not zxingcpp.read_barcodes(rgb[..., 0])  # the control
+    _assert_redacted(tmp_path, rgb, dm.shape, pad=4)
+
+
+def _assert_redacted(tmp_path, rgb, shape, pad):
     from PIL import Image
 
     from photoguard.pipeline import CheckContext, redact_paths
     from photoguard.settings import load_settings
 
-    dm = code_image("PT|4829133", "DataMatrix", 2, quiet=False)
-    rgb = scene(np.pad(dm, 6, constant_values=255), at=(700, 500), size=(1600, 1200), angle=33)
-    h, w = dm.shape
-    code = Box(700 + 6, 500 + 6, 700 + 6 + w, 500 + 6 + h)
+    h, w = shape
+    code = Box(700 + pad, 500 + pad, 700 + pad + w, 500 + pad + h)
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()
     Image.fromarray(rgb).save(src / "dm.png")

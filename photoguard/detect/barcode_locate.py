@@ -24,13 +24,19 @@ QR_SIDE = 1600
 _ONE_D = 0.1  # share of a bar field's variance its profile across the bars must hold
 
 
+MAYBE_2D = "2D?"
+"""Hint of a place that may hold a small 2-D code (``module_blobs``): reported only if read."""
+
+
 def locate(gray: np.ndarray) -> list[tuple[tuple, str]]:
-    """Every candidate code: OpenCV 1-D detector, OpenCV QR detector, striped bar fields."""
-    striped = merge_collinear([r for r, striped in bar_fields(gray) if striped])
+    """Every candidate code: OpenCV 1-D detector, OpenCV QR detector, striped bar fields, and
+    places a small 2-D code may be (``MAYBE_2D``)."""
+    bars, blobs = code_fields(gray)
+    striped = merge_collinear([r for r, striped in bars if striped])
     fields = [(grow(r), "1D") for r in striped if looks_like_bars(gray, r)]
     h, w = gray.shape
     linear = [(r, hint) for r, hint in linear_codes(gray) if _plausible(gray, r, h * w)]
-    return linear + qr_codes(gray) + fields
+    return linear + qr_codes(gray) + fields + [(r, MAYBE_2D) for r in blobs]
 
 
 def _plausible(gray: np.ndarray, rect, area: float) -> bool:
@@ -151,6 +157,11 @@ def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
     fields that look like a 1-D code, so that one too small or blurred to decode is still
     reported. Fields down to 6 px across are kept (a 1-D code on a specimen label).
     """
+    return code_fields(gray)[0]
+
+
+def code_fields(gray: np.ndarray) -> tuple[list[tuple[tuple, bool]], list[tuple]]:
+    """``bar_fields`` and ``module_blobs`` from one structure tensor."""
     import cv2
     import numpy as np
 
@@ -161,6 +172,7 @@ def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
     jxx, jyy, jxy = (cv2.boxFilter(v, -1, (7, 7)) for v in (gx * gx, gy * gy, gx * gy))
     energy = jxx + jyy
     coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-6)
+    blobs = module_blobs(energy > 100**2, coherence, s)
     rects = []
     # Two energy levels: a faint, blurred code stands out on a plain card at the low one; a
     # code on a textured background merges with it there and stands out at the high one.
@@ -168,7 +180,66 @@ def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
         mask = ((energy > level**2) & (coherence > 0.8)).astype(np.uint8) * 255
         rects += _fields(mask, (jxx, jyy, jxy), s, h * w * s * s)
     rects.sort(key=lambda r: -r[0][1][0] * r[0][1][1])
-    return rects
+    return rects, blobs
+
+
+def module_blobs(strong, coherence, s: float) -> list[tuple]:
+    """Compact patches of strong gradients pointing every way, with a calmer margin: where a
+    2-D code (DataMatrix, QR, Aztec) too small for zxing on the whole photo may be.
+
+    Text and texture give such patches too: they are only places to read again (upscaled),
+    never reported by themselves. Patches up to ``_BLOB_MAX`` px, at most 3.5 times as long as
+    wide, at least 30 % filled, whose margin is at most 70 % strong gradient.
+    """
+    import cv2
+    import numpy as np
+
+    strong = strong.astype(np.uint8)
+    mask = cv2.morphologyEx(strong & (coherence < 0.6), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for c in contours:
+        (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
+        lo, hi = min(rw, rh), max(rw, rh)
+        if lo < 5 or hi > _BLOB_MAX * s or hi > 3.5 * lo or cv2.contourArea(c) < 0.3 * rw * rh:
+            continue
+        x, y, bw, bh = cv2.boundingRect(c)
+        m = int(max(3, 0.3 * lo))
+        x0, y0 = max(0, x - m), max(0, y - m)
+        x1, y1 = min(strong.shape[1], x + bw + m), min(strong.shape[0], y + bh + m)
+        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        cv2.drawContours(blob, [c - (x0, y0)], -1, 1, thickness=-1)
+        ring = cv2.dilate(blob, np.ones((2 * m + 1, 2 * m + 1), np.uint8)) & (1 - blob)
+        if ring.any() and strong[y0:y1, x0:x1][ring > 0].mean() <= 0.7:
+            out.append(((cx / s, cy / s), (rw / s, rh / s), ang))
+    return out
+
+
+_BLOB_MAX = 200  # px in the input: a larger 2-D code is read by zxing on the whole photo
+
+
+def has_l_finder(gray: np.ndarray, polygon) -> bool:
+    """Does a quad hold a DataMatrix's finder: two adjacent solid dark edges (the L) and two
+    alternating ones (the clock track)? zxing reports DataMatrix symbols it could not decode;
+    on text and texture most such reports are noise, a damaged real code keeps its L."""
+    import cv2
+    import numpy as np
+
+    size = 120
+    src = np.array(polygon, np.float32)[:4]
+    dst = np.array([(0, 0), (size - 1, 0), (size - 1, size - 1), (0, size - 1)], np.float32)
+    square = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), (size, size))
+    _, dark = cv2.threshold(square, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    span = slice(size // 10, size - size // 10)
+    solid, clock = [], []
+    for edge in range(4):
+        rows = [np.rot90(dark, edge)[k, span] for k in range(1, 8)]  # insets 1-7 px
+        solid.append(max(float(r.mean()) for r in rows) >= 0.85)
+        clock.append(max(int(np.count_nonzero(np.diff(r))) for r in rows) >= 4)
+    return any(
+        solid[k] and solid[(k + 1) % 4] and clock[(k + 2) % 4] and clock[(k + 3) % 4]
+        for k in range(4)
+    )
 
 
 def _fields(mask, tensor, s: float, area: float) -> list[tuple[tuple, bool]]:
