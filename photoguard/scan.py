@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from photoguard.errors import EnvironmentProblem, PhotoguardError
 from photoguard.settings import Settings
@@ -27,6 +28,9 @@ from photoguard.types import (
     MatchStatus,
 )
 
+if TYPE_CHECKING:
+    from photoguard.match import ReviewedFace
+
 
 @dataclass(frozen=True)
 class CheckContext:
@@ -39,8 +43,8 @@ class CheckContext:
     exclude: tuple[Path, ...] = ()
     thumbnails: bool = False
     """Attach a thumbnail of the redacted image to each result (for the HTML report)."""
-    decisions: tuple = ()
-    """Review decisions (photoguard.match.ReviewedFace) resolved for this channel and date."""
+    decisions: tuple[ReviewedFace, ...] = ()
+    """Review decisions resolved for this channel and date."""
 
 
 def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, Self
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -112,7 +112,20 @@ class Transactional(Protocol):
     def transaction(self, snapshot: bool = False) -> AbstractContextManager[Session]: ...
 
 
-class Database:
+class Closing:
+    """``with thing:`` closes the thing at the end (``close()`` is the subclass's)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Database(Closing):
     """An opened, migrated registry database: an engine and its transactions.
 
     Args:
@@ -174,12 +187,6 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
-
-    def __enter__(self) -> Database:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 def brief(exc: Exception) -> str:

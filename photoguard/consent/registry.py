@@ -57,7 +57,7 @@ SAME_FACE_DISTANCE = 0.5
 """The default match threshold: a face this near an enrolled person is matched to them."""
 
 
-class ConsentRegistry:
+class ConsentRegistry(db.Closing):
     """Open (and create or upgrade) a registry.
 
     Args:
@@ -127,12 +127,6 @@ class ConsentRegistry:
 
     def close(self) -> None:
         self.database.close()
-
-    def __enter__(self) -> ConsentRegistry:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def transaction(self, snapshot: bool = False) -> AbstractContextManager[Session]:
         """One registry transaction (see ``db.Database.transaction``)."""
