@@ -118,8 +118,15 @@ class MachineLoad:
         busy, mine, wall, load = self.started
         others = (self._busy() - busy) - (cpu_seconds() - mine)
         elapsed = time.perf_counter() - wall
-        return (
-            f"Machine load during this run: other processes used {max(0.0, others) / elapsed:.2f} "
+        used = max(0.0, others) / elapsed
+        text = (
+            f"Machine load during this run: other processes used {used:.2f} "
             f"of {os.cpu_count()} cores on average (load average {load:.1f} at the start, "
             f"{os.getloadavg()[0]:.1f} at the end); ratios compare figures of this run."
         )
+        if used > 0.5:
+            text += (
+                " With under two cores free, the 2-worker figures (and parallel efficiency) "
+                "measure the contention, not photoguard: read them only from a quiet run."
+            )
+        return text
