@@ -6,8 +6,9 @@ located by zxing-cpp and, independently of decoding, by OpenCV's 1-D and QR dete
 bar-field search (``barcode_locate``); a located code that does not decode (too small, blurred,
 damaged, a checksum error) is labelled ``unreadable`` and redacted: its content is unknown, so it
 can never be allow-listed. Places a 2-D code too small for the whole-photo read may be
-(``module_blobs``) are read again enlarged; they count only when zxing sees a symbol there. Decoded content stays in memory (``repr=False``) and is never logged
-or reported. ``BarcodeDetector`` puts this behind the detector protocol as ``"barcodes"``.
+(``module_blobs``) are read again enlarged; they count only when zxing sees a symbol there.
+Decoded content stays in memory (``repr=False``) and is never logged or reported.
+``BarcodeDetector`` puts this behind the detector protocol as ``"barcodes"``.
 """
 
 from __future__ import annotations
