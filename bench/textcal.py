@@ -36,6 +36,7 @@ from bench import leaks, textset  # noqa: E402
 from photoguard.detect import ocr_ppocr as pp  # noqa: E402
 from photoguard.detect import text  # noqa: E402
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines  # noqa: E402
+from photoguard.detect.phi import edit_distance  # noqa: E402
 
 TUNING_SEEDS = (0, 1, 2, 3)
 RIGHT_CER = 0.1
@@ -61,13 +62,7 @@ def cer(reading: str, label: str) -> float:
     a, b = norm(reading), norm(label)
     if not b:
         return 0.0 if not a else 1.0
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1] / len(b)
+    return edit_distance(a, b) / len(b)
 
 
 def line_box(quad) -> pp.LineBox:

@@ -250,13 +250,18 @@ def _close(a: str, b: str) -> bool:
     budget = 0 if len(b) <= 3 else 1 if len(b) <= 7 else 2
     if not budget or abs(len(a) - len(b)) > budget:
         return False
+    return edit_distance(a, b) <= budget
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions of one character."""
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         cur = [i]
         for j, cb in enumerate(b, 1):
             cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
         prev = cur
-    return prev[-1] <= budget
+    return prev[-1]
 
 
 def _phrase_hits(p: _Line, phrase: str) -> set[int]:
