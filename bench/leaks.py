@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench import hardcards, hardkinds, hardset  # noqa: E402
 
 TUNING = 0
-HELD_OUT = (1001, 1002)
+HELD_OUT = (1001, 1002, 1003)  # 1003: first run at the 2026-12-01 stop, once
 BENCH_N = 12
 WORK = ROOT / "bench" / "_work" / "leaks"
 LEAK_SCORE = ROOT.parent / "shared" / "tools" / "leak_score.py"
