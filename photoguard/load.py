@@ -48,7 +48,8 @@ from photoguard.errors import (
     UnreadableImage,
     UnsupportedFormat,
 )
-from photoguard.types import LoadedImage, MetadataInventory
+from photoguard.metadata import has_png_text, inventory
+from photoguard.types import LoadedImage
 
 if TYPE_CHECKING:
     import numpy as np
@@ -77,13 +78,6 @@ _DECODE_ERRORS = (
     RuntimeError,
 )  # fmt: skip
 _WIDE_GRAY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
-# TIFF tags that only describe pixel layout; any other tag counts as EXIF-like metadata.
-_TIFF_STRUCTURE_TAGS = frozenset(
-    {254, 255, 256, 257, 258, 259, 262, 266, 273, 274, 277, 278, 279, 280, 281, 282, 283, 284,
-     296, 317, 318, 319, 320, 322, 323, 324, 325, 338, 339, 340, 341, 347, 529, 530, 531, 532,
-     700, 33723, 34377, 34675}
-)  # fmt: skip
-_XMP_SIGNATURES = (b"http://ns.adobe.com/xap/1.0/", b"XML:com.adobe.xmp", b"<x:xmpmeta")
 
 
 def load_image(
@@ -134,12 +128,12 @@ def load_image(
                 # Before anything else: PIL's PNG getexif() decodes the image to find late eXIf.
                 _check_declared(name, im.size, 0, max_pixels)
                 _check_structure(name, im, data)
-                meta = _inventory(im, data)
+                meta = inventory(im, data)
                 mode, icc, fmt = im.mode, im.info.get("icc_profile"), str(im.format)
                 limits = (max_pixels, max_total_pixels, len(data))
                 frames, durations = _decode_frames(name, im, limits)
                 # PNG text chunks may follow the image data: only known once decoded.
-                if fmt == "PNG" and _has_png_text(im):
+                if fmt == "PNG" and has_png_text(im):
                     meta = replace(meta, comment=True)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
             # PIL's own guard fired first (at open); say it in our terms, with our limit
@@ -356,47 +350,3 @@ def _lab_to_rgb(frame: Image.Image) -> Image.Image:
         ImageCms.createProfile("LAB"), ImageCms.createProfile("sRGB"), "LAB", "RGB"
     )
     return ImageCms.applyTransform(frame, transform)
-
-
-# --- metadata inventory -----------------------------------------------------------------------
-
-
-def _inventory(im: Image.Image, data: bytes) -> MetadataInventory:
-    """Which metadata blocks the first frame carries; presence only, never values."""
-    from PIL import ExifTags
-
-    exif = im.getexif()
-    tags = set(exif) - (_TIFF_STRUCTURE_TAGS if im.format == "TIFF" else set())
-    # pillow-heif lets libheif apply the HEIF transforms and resets EXIF orientation to 1 so it is
-    # not applied twice; it keeps the value it found as ``original_orientation``.
-    orientation = im.info.get("original_orientation") or exif.get(ExifTags.Base.Orientation, 1)
-    return MetadataInventory(
-        exif=bool(tags) or bool(im.info.get("exif")),
-        gps=bool(exif.get_ifd(ExifTags.IFD.GPSInfo)),
-        exif_thumbnail=bool(exif.get_ifd(ExifTags.IFD.IFD1)),
-        xmp=bool(im.info.get("xmp")) or any(sig in data for sig in _XMP_SIGNATURES),
-        iptc=_has_iptc(im),
-        comment=_has_comment(im),
-        icc_profile=bool(im.info.get("icc_profile")),
-        orientation=orientation if isinstance(orientation, int) else 1,
-    )
-
-
-def _has_iptc(im: Image.Image) -> bool:
-    """IPTC-IIM in a JPEG's Photoshop block (0x0404) or a TIFF's IPTC tag (33723)."""
-    photoshop = im.info.get("photoshop")
-    if isinstance(photoshop, dict) and 0x0404 in photoshop:
-        return True
-    return im.format == "TIFF" and 33723 in im.tag_v2  # type: ignore[attr-defined]
-
-
-def _has_comment(im: Image.Image) -> bool:
-    """JPEG/GIF comments or a TIFF ImageDescription (PNG text is checked after decoding)."""
-    if im.info.get("comment"):
-        return True
-    return im.format == "TIFF" and 270 in im.tag_v2  # type: ignore[attr-defined]
-
-
-def _has_png_text(im: Image.Image) -> bool:
-    """PNG tEXt/zTXt/iTXt chunks other than XMP; call after decoding (they may follow IDAT)."""
-    return any(key != "XML:com.adobe.xmp" for key in im.text)  # type: ignore[attr-defined]
