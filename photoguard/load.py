@@ -113,6 +113,21 @@ def load_image(
     family = identify(name, data)
     if not container_complete(family, data):
         raise TruncatedImage(f"{name}: {family.upper()} file ends before its image data")
+    frames, durations, meta, mode, icc, fmt = _decode(name, data, max_pixels, max_total_pixels)
+    return LoadedImage(
+        path=path,
+        sha256=sha256,
+        format=fmt,
+        frames=frames,
+        metadata=meta,
+        source_mode=mode,
+        icc_profile=bytes(icc) if icc else None,
+        durations_ms=durations,
+    )
+
+
+def _decode(name: str, data: bytes, max_pixels: int, max_total_pixels: int) -> tuple:
+    """Every frame of ``data``, its inventory, mode, ICC and format; PIL's errors in our terms."""
     _register_heif()
     from PIL import Image
 
@@ -148,16 +163,7 @@ def load_image(
             raise UnreadableImage(f"{name}: not an image in a supported format") from err
         except _DECODE_ERRORS as err:
             raise _decode_error(name, err) from err
-    return LoadedImage(
-        path=path,
-        sha256=sha256,
-        format=fmt,
-        frames=frames,
-        metadata=meta,
-        source_mode=mode,
-        icc_profile=bytes(icc) if icc else None,
-        durations_ms=durations,
-    )
+    return frames, durations, meta, mode, icc, fmt
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
