@@ -94,6 +94,7 @@ def run_context(
     registry: bool = True,
     exclude: Iterable[Path] = (),
     thumbnails: bool = False,
+    workers: int = 1,
 ) -> CheckContext:
     """What a check or redact run judges against: the policy's detectors made ready and, with
     the registry, the people enrolled for the policy's channel, purpose and date, every
@@ -103,6 +104,9 @@ def run_context(
         registry: False treats every face as unconsented (no database is opened).
         exclude: paths never judged (the run's own report files).
         thumbnails: attach a redacted thumbnail to each result (the HTML report).
+        workers: the worker processes the run will use; with more than one, the detectors are
+            built in the workers, not here (``check_paths`` and ``redact_paths`` build them in
+            the first worker before any file: a missing model still stops the run then).
 
     Raises:
         ConfigError: an unknown channel, purpose or detector.
@@ -113,7 +117,7 @@ def run_context(
     from photoguard.pipeline import CheckContext, preflight
 
     check_scope(settings, registry)
-    preflight(settings)
+    preflight(settings, build=workers <= 1)
     if not registry:
         return CheckContext(settings=settings, exclude=tuple(exclude), thumbnails=thumbnails)
     from photoguard.consent.decisions import decisions_for_check
@@ -136,7 +140,7 @@ def _run(command, paths, out, settings, overrides, registry, workers):
     if settings is not None and overrides:
         raise TypeError(f"give settings or {', '.join(sorted(overrides))}, not both")
     settings = settings or load_policy(**overrides)
-    ctx = run_context(settings, registry=registry)
+    ctx = run_context(settings, registry=registry, workers=workers)
     inputs = [Path(paths)] if isinstance(paths, str | Path) else [Path(p) for p in paths]
     if out is None:
         results = list(check_paths(inputs, ctx, workers))

@@ -6,7 +6,7 @@ not fully checked can pass, and nothing unverified is published.
 
 Per file: ``check_file`` loads, runs ``scan.find`` (every detector on every frame, faces
 matched) and decides; ``redact_paths`` adds render, verify and publish (photoguard.publish).
-Many files go through ``workers.map_items``, in this process or in worker processes.
+Many files go through ``workers.Workers``, in this process or in worker processes.
 """
 
 from __future__ import annotations
@@ -22,11 +22,15 @@ from photoguard.policy import decide
 from photoguard.scan import CheckContext, find
 from photoguard.settings import Settings
 from photoguard.types import Action, Findings, LoadedImage, PhotoResult, Verdict
-from photoguard.workers import map_items
+from photoguard.workers import Workers
 
 
-def preflight(settings: Settings) -> None:
+def preflight(settings: Settings, build: bool = True) -> None:
     """Make sure every configured detector can run before any file is judged.
+
+    ``build=False`` checks only that every detector name is known: the process that will run
+    the detectors builds them (check_paths and redact_paths do, through :func:`ready`), so a
+    parent of worker processes never loads models it does not use.
 
     Raises:
         EnvironmentProblem: Tesseract or a model is missing.
@@ -34,14 +38,21 @@ def preflight(settings: Settings) -> None:
     """
     from photoguard.detect import registry
 
-    for name in settings.policy.face_detectors:
-        registry.get(name)
+    names = list(settings.policy.face_detectors)
     if settings.policy.text:
-        for name in settings.policy.text_detectors:
-            registry.get(name)  # builds it: a missing model or Tesseract fails here
+        names += settings.policy.text_detectors
     if settings.policy.barcodes:
-        for name in settings.policy.barcode_detectors:
-            registry.get(name)
+        names += settings.policy.barcode_detectors
+    for name in names:
+        if build:
+            registry.get(name)  # builds it: a missing model or Tesseract fails here
+        else:
+            registry.known(name)
+
+
+def ready(ctx: CheckContext) -> None:
+    """Build every configured detector in this process (run where the detectors will run)."""
+    preflight(ctx.settings)
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -111,7 +122,9 @@ def check_paths(
         (file, problems.get(file))
         for file, _root in iter_inputs(paths, ctx.exclude, ignored, problems)
     )
-    yield from map_items(_check_input, inputs, ctx, workers)
+    with Workers(ctx, workers) as pool:
+        pool.call(ready)  # a missing model or Tesseract stops the run before any file
+        yield from pool.map(_check_input, inputs)
 
 
 def _check_input(item: tuple[Path, str | None], ctx: CheckContext) -> PhotoResult:
@@ -162,9 +175,10 @@ def redact_paths(
     require_current_consent(ctx.settings)
     paths = list(paths)
     outputs.check_out_dir(out_dir, paths)
-    with outputs.hold(out_dir):
+    with outputs.hold(out_dir), Workers(ctx, workers) as pool:
         manifest = outputs.Manifest.open(out_dir)
-        run = outputs.run_key(ctx, publish.detector_versions(ctx.settings))
+        # Built and named where the detectors run: a parent of workers loads no model.
+        run = outputs.run_key(ctx, pool.call(_ready_versions))
         problems: dict[Path, str] = {}
         inputs = iter_inputs(paths, (*ctx.exclude, out_dir), ignored, problems)
         jobs = [
@@ -174,14 +188,19 @@ def redact_paths(
         ]
         written = 0
         try:
-            for job, (result, staged) in zip(
-                jobs, map_items(_redact_job, jobs, ctx, workers), strict=True
-            ):
+            for job, (result, staged) in zip(jobs, pool.map(_redact_job, jobs), strict=True):
                 result = publish.publish(result, staged, job, manifest, before_publish)
                 written += result.output is not None
                 yield result
         except KeyboardInterrupt:
             raise Interrupted(written, len(jobs)) from None
+
+
+def _ready_versions(ctx: CheckContext) -> tuple[str, ...]:
+    from photoguard import publish
+
+    ready(ctx)
+    return publish.detector_versions(ctx.settings)
 
 
 def _redact_job(job, ctx: CheckContext) -> tuple[PhotoResult, Path | None]:

@@ -11,40 +11,89 @@ if TYPE_CHECKING:
     from photoguard.scan import CheckContext
 
 
-def map_items(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
-    """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes.
+class Workers:
+    """Where a run's detectors run: this process (``workers`` <= 1) or worker processes.
 
-    At most ``2 * workers`` items are in flight, so memory stays flat however many files there
-    are. Worker processes build their models once and keep them, and die with this process
-    (kill -9 included); on any exit from here, Ctrl-C included, they are stopped at once.
+    Use as a context manager. Worker processes start on demand, build their models once and
+    keep them, and die with this process (kill -9 included); on any exit from the ``with``
+    block other than a normal one, Ctrl-C included, they are stopped at once.
     """
-    if workers <= 1:
-        for item in items:
-            yield fn(item, ctx)
-        return
-    import concurrent.futures as cf
-    import multiprocessing as mp
-    from collections import deque
 
-    pool = cf.ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=mp.get_context("spawn"),
-        initializer=worker_init,
-        initargs=(threads_per_worker(workers), ctx, os.getpid()),
-    )
-    pending: deque = deque()
-    try:
-        for item in items:
-            # The context (settings, the registry snapshot) went to each worker once, at start.
-            pending.append(pool.submit(_in_worker, fn, item))
-            if len(pending) >= 2 * workers:
+    def __init__(self, ctx: CheckContext, workers: int) -> None:
+        self.ctx, self.workers = ctx, workers
+        self._pool = None
+
+    def __enter__(self) -> Workers:
+        if self.workers > 1:
+            import concurrent.futures as cf
+            import multiprocessing as mp
+
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=mp.get_context("spawn"),
+                initializer=worker_init,
+                initargs=(threads_per_worker(self.workers), self.ctx, os.getpid()),
+            )
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if exc_type is None:
+            pool.shutdown()
+        else:
+            _stop_workers(pool)
+
+    def call(self, fn):
+        """``fn(ctx)`` in one worker (the first to start, which keeps what it built), or here.
+
+        Its exception, a named error included, is raised here as it was raised there.
+        """
+        if self._pool is None:
+            return fn(self.ctx)
+        return self._pool.submit(_in_worker, _Called(fn), None).result()
+
+    def map(self, fn, items: Iterable) -> Iterator:
+        """``fn(item, ctx)`` for each item, results in order.
+
+        At most ``2 * workers`` items are in flight, so memory stays flat however many files
+        there are.
+        """
+        if self._pool is None:
+            for item in items:
+                yield fn(item, self.ctx)
+            return
+        from collections import deque
+
+        pending: deque = deque()
+        try:
+            for item in items:
+                # The context (settings, the registry snapshot) went to each worker once.
+                pending.append(self._pool.submit(_in_worker, fn, item))
+                if len(pending) >= 2 * self.workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
-    except BaseException:
-        _stop_workers(pool)
-        raise
-    pool.shutdown()
+        except BaseException:
+            _stop_workers(self._pool)
+            raise
+
+
+class _Called:
+    """``fn(ctx)`` in the shape of a mapped function (the item is ignored); picklable."""
+
+    def __init__(self, fn) -> None:
+        self.fn = fn
+
+    def __call__(self, _item, ctx: CheckContext):
+        return self.fn(ctx)
+
+
+def map_items(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
+    """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes."""
+    with Workers(ctx, workers) as pool:
+        yield from pool.map(fn, items)
 
 
 def _stop_workers(pool) -> None:

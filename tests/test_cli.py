@@ -67,6 +67,19 @@ def test_missing_tesseract_is_an_environment_problem(tmp_path):
     assert "tesseract" in result.stderr.lower() and "Traceback" not in result.stderr
 
 
+def test_missing_tesseract_stops_a_run_with_workers_before_any_file(tmp_path):
+    # With workers the models are built in the first worker, not here: the run still stops
+    # with the one-line error, and writes no copy.
+    venv_bin = str(ROOT / ".venv" / "bin")
+    files = [str(SAMPLES / "coffee.png"), str(SAMPLES / "visit.jpg")]
+    out = tmp_path / "out"
+    args = ("redact", *files, "--out", str(out), "--no-registry", "--workers", "2")
+    result = run_cli(*args, env={"PATH": venv_bin})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "tesseract" in result.stderr.lower() and "Traceback" not in result.stderr
+    assert not any(p.is_file() and not p.name.startswith(".") for p in out.rglob("*"))
+
+
 def test_zoo_of_broken_files_is_blocked_with_reasons(tmp_path):
     (tmp_path / "zoo").mkdir()
     expected = make_zoo(tmp_path / "zoo")

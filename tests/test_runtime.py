@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+
+import pytest
+from conftest import SAMPLES
 
 from photoguard import workers
 
@@ -30,3 +34,40 @@ def test_worker_init_sets_the_threads_every_onnxruntime_session_uses():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.split() == ["3", "3"]
+
+
+_PARENT_OF_WORKERS = """
+import json, sys
+from pathlib import Path
+from photoguard import api
+from photoguard.detect import base
+
+files = sys.argv[1:3]
+if sys.argv[3] == "check":
+    results = api.check_path(files, registry=False, workers=2)
+else:
+    results = api.redact_path(files, sys.argv[4], registry=False, workers=2)
+print(json.dumps({
+    "built": sorted(base._INSTANCES),
+    "models": sorted(m for m in ("onnxruntime", "cv2", "dlib") if m in sys.modules),
+    "runs": [sorted(r.name for r in res.detectors if r.ok) for res in results],
+    "outputs": [res.output is not None for res in results],
+}))
+"""
+
+
+@pytest.mark.parametrize("command", ["check", "redact"])
+def test_a_parent_of_workers_builds_no_detector_and_loads_no_model(tmp_path, command):
+    """With worker processes the detectors run there: the parent builds none of them (it used
+    to build every face, text and barcode model at preflight, and again for redact's run key),
+    while every file is still fully checked."""
+    files = [str(SAMPLES / "visit.jpg"), str(SAMPLES / "wristband.jpg")]
+    out = subprocess.run(
+        [sys.executable, "-c", _PARENT_OF_WORKERS, *files, command, str(tmp_path / "out")],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["built"] == [] and report["models"] == []
+    assert report["runs"] == [["barcodes", "faces", "text"]] * 2
+    if command == "redact":
+        assert report["outputs"] == [True, True]

@@ -24,10 +24,13 @@ def check(ctx: typer.Context, paths: Paths, run: RunOptions = RunOptions()) -> N
     from photoguard.pipeline import check_paths
 
     workers = output.capped(run.workers)
-    run_ctx = build_context(ctx, run.scope, no_registry=run.no_registry, reports=run.reports)
+    run_ctx = build_context(
+        ctx, run.scope, no_registry=run.no_registry, reports=run.reports, workers=workers
+    )
     ignored: list[Path] = []
     with output.errors_to_exit():
         total = output.count_inputs(paths, run_ctx.exclude)
+        workers = min(workers, max(1, total))  # no process to start for one file
         results = output.collect(check_paths(paths, run_ctx, workers, ignored), total, "checking")
     output.record_run(run_ctx.settings, "check", results, run.no_registry)
     output.finish(results, run_ctx.settings, run.reports, run.shown(paths), ignored=ignored)

@@ -154,10 +154,12 @@ def build_context(
     *,
     no_registry: bool = False,
     reports: output.Reports | None = None,
+    workers: int = 1,
 ):
     """Settings from the flags and the policy file, then the run's context (photoguard.api).
 
-    The report files are never judged as inputs; an HTML report gets thumbnails.
+    The report files are never judged as inputs; an HTML report gets thumbnails. With more
+    than one worker the detectors are built in the workers, not in this process.
     """
     from photoguard.api import run_context
 
@@ -177,4 +179,5 @@ def build_context(
             registry=not no_registry,
             exclude=tuple(p for p in (reports.json, reports.html, reports.csv) if p is not None),
             thumbnails=reports.html is not None,
+            workers=workers,
         )

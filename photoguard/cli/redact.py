@@ -48,12 +48,15 @@ def redact(
             2,
         )
     workers = output.capped(run.workers)
-    run_ctx = build_context(ctx, run.scope, no_registry=run.no_registry, reports=run.reports)
+    run_ctx = build_context(
+        ctx, run.scope, no_registry=run.no_registry, reports=run.reports, workers=workers
+    )
     ignored: list[Path] = []
     recorder = output.run_recorder(run_ctx.settings, "redact", run.no_registry)
     try:
         with output.errors_to_exit():
             total = output.count_inputs(paths, (*run_ctx.exclude, out))
+            workers = min(workers, max(1, total))  # no process to start for one file
             hook = recorder.file if recorder else None  # each file audited before it is published
             jobs = redact_paths(paths, out, run_ctx, workers, ignored, before_publish=hook)
             results = output.collect(jobs, total, "redacting")

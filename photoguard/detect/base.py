@@ -54,15 +54,20 @@ def registered() -> list[str]:
     return sorted(_FACTORIES)
 
 
+def check_name(name: str) -> None:
+    """Raise ConfigError unless something is registered under ``name``."""
+    if name not in _FACTORIES:
+        known = ", ".join(sorted(_FACTORIES))
+        raise ConfigError(f"unknown detector {name!r} (known: {known})")
+
+
 def build(name: str) -> Detector:
     """The registered detector called ``name``, built once per process and cached.
 
     Raises:
         ConfigError: nothing is registered under ``name``.
     """
-    if name not in _FACTORIES:
-        known = ", ".join(sorted(_FACTORIES))
-        raise ConfigError(f"unknown detector {name!r} (known: {known})")
+    check_name(name)
     if name not in _INSTANCES:
         _INSTANCES[name] = _FACTORIES[name]()
     return _INSTANCES[name]

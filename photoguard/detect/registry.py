@@ -17,6 +17,15 @@ def names() -> list[str]:
     return base.registered()
 
 
+def known(name: str) -> None:
+    """Check that a detector called ``name`` is registered, without building it.
+
+    Raises:
+        ConfigError: no detector has that name.
+    """
+    base.check_name(name)
+
+
 def get(name: str) -> Detector:
     """The detector called ``name``, built once per process and cached.
 
@@ -27,4 +36,4 @@ def get(name: str) -> Detector:
     return base.build(name)
 
 
-__all__ = ["BUILTIN_ADAPTERS", "Detector", "get", "names"]
+__all__ = ["BUILTIN_ADAPTERS", "Detector", "get", "known", "names"]
