@@ -28,10 +28,13 @@ MAYBE_2D = "2D?"
 """Hint of a place that may hold a small 2-D code (``module_blobs``): reported only if read."""
 
 
-def locate(gray: np.ndarray) -> list[tuple[tuple, str]]:
+def locate(
+    gray: np.ndarray, work: tuple[np.ndarray, float] | None = None
+) -> list[tuple[tuple, str]]:
     """Every candidate code: OpenCV 1-D detector, OpenCV QR detector, striped bar fields, and
-    places a small 2-D code may be (``MAYBE_2D``)."""
-    bars, blobs = code_fields(gray)
+    places a small 2-D code may be (``MAYBE_2D``). ``work``: ``downscale(gray, WORK_SIDE)``
+    when the caller has it already."""
+    bars, blobs = code_fields(gray, work)
     striped = merge_collinear([r for r, striped in bars if striped])
     fields = [(grow(r), "1D") for r in striped if looks_like_bars(gray, r)]
     h, w = gray.shape
@@ -160,86 +163,80 @@ def bar_fields(gray: np.ndarray) -> list[tuple[tuple, bool]]:
     return code_fields(gray)[0]
 
 
-def code_fields(gray: np.ndarray) -> tuple[list[tuple[tuple, bool]], list[tuple]]:
-    """``bar_fields`` and ``module_blobs`` from one structure tensor."""
+def code_fields(
+    gray: np.ndarray, work: tuple[np.ndarray, float] | None = None
+) -> tuple[list[tuple[tuple, bool]], list[tuple]]:
+    """``bar_fields`` and ``module_blobs`` from one structure tensor (of ``work``, the
+    ``WORK_SIDE`` downscale of ``gray``, made here when not given)."""
     import cv2
     import numpy as np
 
     h, w = gray.shape
-    work, s = downscale(gray, WORK_SIDE)
+    work, s = work if work is not None else downscale(gray, WORK_SIDE)
     g = work.astype(np.float32)
     gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
     jxx, jyy, jxy = (cv2.boxFilter(v, -1, (7, 7)) for v in (gx * gx, gy * gy, gx * gy))
     energy = jxx + jyy
-    coherence = np.sqrt((jxx - jyy) ** 2 + 4 * jxy**2) / (energy + 1e-6)
-    blobs = module_blobs(energy > 100**2, coherence, s)
+    # coherence = sqrt((jxx - jyy)^2 + 4 jxy^2) / energy, compared squared (no sqrt, no
+    # division over the whole image: most of this function's cost was those temporaries)
+    spread = jxx - jyy
+    spread *= spread
+    spread += 4 * jxy * jxy
+    power = energy + 1e-6
+    power *= power
+    blobs = module_blobs(energy > 100**2, spread < 0.6**2 * power, s)
+    coherent = spread > 0.8**2 * power
     rects = []
     # Two energy levels: a faint, blurred code stands out on a plain card at the low one; a
     # code on a textured background merges with it there and stands out at the high one.
     for level in (100, 250):
-        mask = ((energy > level**2) & (coherence > 0.8)).astype(np.uint8) * 255
+        mask = ((energy > level**2) & coherent).astype(np.uint8) * 255
         rects += _fields(mask, (jxx, jyy, jxy), s, h * w * s * s)
     rects.sort(key=lambda r: -r[0][1][0] * r[0][1][1])
     return rects, blobs
 
 
-def module_blobs(strong, coherence, s: float) -> list[tuple]:
+def module_blobs(strong, calm, s: float) -> list[tuple]:
     """Compact patches of strong gradients pointing every way, with a calmer margin: where a
     2-D code (DataMatrix, QR, Aztec) too small for zxing on the whole photo may be.
 
     Text and texture give such patches too: they are only places to read again (upscaled),
     never reported by themselves. Patches up to ``_BLOB_MAX`` px, at most 3.5 times as long as
-    wide, at least 30 % filled, whose margin is at most 70 % strong gradient.
+    wide, at least 30 % filled, whose margin (a frame ``m`` px wide around the patch's bounding
+    box, summed from an integral image: a text page gives thousands of patches) is at most 70 %
+    strong gradient.
     """
     import cv2
     import numpy as np
 
     strong = strong.astype(np.uint8)
-    mask = cv2.morphologyEx(strong & (coherence < 0.6), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+    mask = cv2.morphologyEx(strong & calm, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    total = cv2.integral(strong)
+    sh, sw = strong.shape
     out = []
     for c in contours:
+        x, y, bw, bh = cv2.boundingRect(c)
+        if bw * bh < 25 or max(bw, bh) > 1.5 * _BLOB_MAX * s:  # implied by the tests below
+            continue
         (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
         lo, hi = min(rw, rh), max(rw, rh)
         if lo < 5 or hi > _BLOB_MAX * s or hi > 3.5 * lo or cv2.contourArea(c) < 0.3 * rw * rh:
             continue
-        x, y, bw, bh = cv2.boundingRect(c)
         m = int(max(3, 0.3 * lo))
-        x0, y0 = max(0, x - m), max(0, y - m)
-        x1, y1 = min(strong.shape[1], x + bw + m), min(strong.shape[0], y + bh + m)
-        blob = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        cv2.drawContours(blob, [c - (x0, y0)], -1, 1, thickness=-1)
-        ring = cv2.dilate(blob, np.ones((2 * m + 1, 2 * m + 1), np.uint8)) & (1 - blob)
-        if ring.any() and strong[y0:y1, x0:x1][ring > 0].mean() <= 0.7:
+        x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(sw, x + bw + m), min(sh, y + bh + m)
+        frame = (x1 - x0) * (y1 - y0) - bw * bh
+        inner = _rect_sum(total, x, y, x + bw, y + bh)
+        if frame > 0 and _rect_sum(total, x0, y0, x1, y1) - inner <= 0.7 * frame:
             out.append(((cx / s, cy / s), (rw / s, rh / s), ang))
     return out
 
 
+def _rect_sum(integral, x0: int, y0: int, x1: int, y1: int) -> float:
+    return float(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
+
+
 _BLOB_MAX = 200  # px in the input: a larger 2-D code is read by zxing on the whole photo
-
-
-def has_l_finder(gray: np.ndarray, polygon) -> bool:
-    """Does a quad hold a DataMatrix's finder: two adjacent solid dark edges (the L) and two
-    alternating ones (the clock track)? zxing reports DataMatrix symbols it could not decode;
-    on text and texture most such reports are noise, a damaged real code keeps its L."""
-    import cv2
-    import numpy as np
-
-    size = 120
-    src = np.array(polygon, np.float32)[:4]
-    dst = np.array([(0, 0), (size - 1, 0), (size - 1, size - 1), (0, size - 1)], np.float32)
-    square = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), (size, size))
-    _, dark = cv2.threshold(square, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    span = slice(size // 10, size - size // 10)
-    solid, clock = [], []
-    for edge in range(4):
-        rows = [np.rot90(dark, edge)[k, span] for k in range(1, 8)]  # insets 1-7 px
-        solid.append(max(float(r.mean()) for r in rows) >= 0.85)
-        clock.append(max(int(np.count_nonzero(np.diff(r))) for r in rows) >= 4)
-    return any(
-        solid[k] and solid[(k + 1) % 4] and clock[(k + 2) % 4] and clock[(k + 3) % 4]
-        for k in range(4)
-    )
 
 
 def _fields(mask, tensor, s: float, area: float) -> list[tuple[tuple, bool]]:
@@ -254,6 +251,9 @@ def _fields(mask, tensor, s: float, area: float) -> list[tuple[tuple, bool]]:
     contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     rects = []
     for c in contours:
+        _, _, bw, bh = cv2.boundingRect(c)
+        if bw * bh < 150:  # implied by the tests below (a rotated rectangle is no larger)
+            continue
         (cx, cy), (rw, rh), ang = cv2.minAreaRect(c)
         long_, short = max(rw, rh), min(rw, rh)
         if (
@@ -328,45 +328,3 @@ def looks_like_bars(gray: np.ndarray, rect) -> bool:
     edges = np.flatnonzero(np.diff(high.astype(np.int8))) + 1
     runs = np.diff(np.concatenate(([0], edges, [profile.size])))[1:-1]
     return bool(runs.size >= 10 and runs.std() >= 0.2 * runs.mean())
-
-
-def has_finders(gray: np.ndarray, polygon) -> bool:
-    """Do three corners of a quad hold a QR finder pattern (1:1:3:1 along the diagonal)?
-
-    zxing-cpp reports where it saw a QR symbol even when the symbol does not decode; most such
-    reports on a textured photo are noise. A damaged real code keeps its finder patterns.
-    """
-    import cv2
-    import numpy as np
-
-    size = 210
-    src = np.array(polygon, np.float32)[:4]
-    dst = np.array([(0, 0), (size - 1, 0), (size - 1, size - 1), (0, size - 1)], np.float32)
-    square = cv2.warpPerspective(gray, cv2.getPerspectiveTransform(src, dst), (size, size))
-    _, binary = cv2.threshold(square, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    steps = np.arange(int(size * 0.45))
-    found = 0
-    for (x0, y0), (dx, dy) in (
-        ((0, 0), (1, 1)),
-        ((size - 1, 0), (-1, 1)),
-        ((0, size - 1), (1, -1)),
-        ((size - 1, size - 1), (-1, -1)),
-    ):
-        dark = binary[y0 + dy * steps, x0 + dx * steps] == 0
-        found += _finder_runs(dark)
-    return found >= 3
-
-
-def _finder_runs(dark) -> bool:
-    import numpy as np
-
-    start = int(np.argmax(dark)) if dark.any() else len(dark)
-    if start > len(dark) // 6:
-        return False
-    edges = np.flatnonzero(np.diff(dark[start:].astype(np.int8))) + 1
-    runs = np.diff(np.concatenate(([0], edges)))[:4]  # the ring's far side is cut at its corner
-    if len(runs) < 4:
-        return False
-    module = runs.sum() / 6
-    want = np.array([1, 1, 3, 1])
-    return bool(np.all(np.abs(runs - want * module) <= 0.5 * module * np.maximum(want / 2, 1)))

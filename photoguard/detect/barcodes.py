@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from photoguard.detect.barcode_read import ALL, LINEAR, MATRIX, QR_FORMATS, TWO_D, BarcodeHit, read
 from photoguard.detect.base import register
 from photoguard.errors import DetectorError, EnvironmentProblem
 from photoguard.types import Box, Detection, RegionKind
@@ -30,38 +30,12 @@ VERSION = "2"
 ALLOWED = "allowed"
 """Label of a barcode whose content is allow-listed: returned (action keep), not omitted."""
 
-_TWO_D = {
-    "QRCode",
-    "MicroQRCode",
-    "RMQRCode",
-    "DataMatrix",
-    "Aztec",
-    "PDF417",
-    "MaxiCode",
-    "CompactPDF417",
-    "MicroPDF417",
-}
-_QR_FORMATS = {"QRCode", "MicroQRCode", "RMQRCode", "QRCodeModel1", "QRCodeModel2"}
 _SMALL_SIDE = 1200  # below this long side, a 2x upscaled pass finds small codes
 DECODE_TRIES = 48
 """Located candidates read per image; the rest are redacted unread (a cost bound that hides
 nothing: an unread code is redacted, never allow-listed)."""
-QUIET_2D = 0.1
-"""Share of a 2-D symbol's side its box is grown by on each side (QR's quiet zone is 4 modules,
-2-19 % of its side)."""
 UNREADABLE = "unreadable"
 """Label of a code that was located but could not be decoded."""
-
-
-@dataclass(frozen=True, slots=True)
-class BarcodeHit:
-    """One located code: its corner polygon and box in input pixels, format and content."""
-
-    format: str
-    polygon: tuple[tuple[int, int], ...]
-    box: Box
-    content: str = field(repr=False)
-    valid: bool = True
 
 
 def zxing_version() -> str:
@@ -82,12 +56,15 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     """Locate every 1-D and 2-D code in an image, decoding those that can be read.
 
     zxing-cpp reads the whole grayscale image (it tries rotations, downscales and inverted
-    colours; small images also 2x upscaled). Then every located candidate that zxing did not
-    already read - OpenCV's 1-D detector, OpenCV's QR detector, striped bar fields - is cut out
-    upright and upscaled and read again; one that still does not decode is returned with
-    ``valid=False`` (format ``Undecoded1D``/``Undecoded2D``) so that it is redacted. There is no
-    cap on candidates: past ``DECODE_TRIES`` per image they are no longer read, only located,
-    and so redacted (never allow-listed).
+    colours; small images also 2x upscaled; on a photo larger than the bar search's work side,
+    1-D codes at full resolution and 2-D codes on that work copy, where zxing's 2-D detectors
+    cost a third: a small 2-D code is read from full-resolution crops of the places
+    ``module_blobs`` and OpenCV's QR detector point at). Then every located candidate that
+    zxing did not already read - OpenCV's 1-D detector, OpenCV's QR detector, striped bar
+    fields - is cut out upright and upscaled and read again; one that still does not decode is
+    returned with ``valid=False`` (format ``Undecoded1D``/``Undecoded2D``) so that it is
+    redacted. There is no cap on candidates: past ``DECODE_TRIES`` per image they are no longer
+    read, only located, and so redacted (never allow-listed).
 
     Args:
         rgb: ``(H, W, 3)`` uint8 RGB array (or ``(H, W)`` grayscale).
@@ -102,19 +79,23 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     import cv2
     import numpy as np
 
-    from photoguard.detect.barcode_locate import MAYBE_2D, locate, upright
+    from photoguard.detect.barcode_locate import MAYBE_2D, WORK_SIDE, locate, upright
+    from photoguard.detect.imageops import downscale
 
     gray = rgb if rgb.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     h, w = gray.shape
-    passes: list[tuple[np.ndarray, float]] = [(gray, 1.0)]
-    if max(h, w) < _SMALL_SIDE:
-        passes.append((cv2.resize(gray, (w * 2, h * 2), interpolation=cv2.INTER_CUBIC), 2.0))
+    work = downscale(gray, WORK_SIDE)
+    passes: list[tuple[np.ndarray, float, str]] = [(gray, 1.0, ALL)]
+    if work[1] < 1:
+        passes = [(gray, 1.0, LINEAR), (work[0], work[1], MATRIX)]
+    elif max(h, w) < _SMALL_SIDE:
+        passes.append((cv2.resize(gray, (w * 2, h * 2), interpolation=cv2.INTER_CUBIC), 2.0, ALL))
     inverse = np.array([[1.0, 0, 0], [0, 1.0, 0]])
     hits: list[BarcodeHit] = []
-    for image, scale in passes:
-        _add(hits, _read(image, inverse / scale, w, h, errors=scale == 1.0))
+    for image, scale, formats in passes:
+        _add(hits, read(image, inverse / scale, w, h, errors=scale <= 1.0, formats=formats))
     try:
-        candidates = locate(gray)
+        candidates = locate(gray, work)
     except cv2.error as err:
         raise DetectorError(f"OpenCV failed locating codes: {type(err).__name__}") from None
     hits = [_grown(_reread(gray, hit, w, h), candidates, w, h) for hit in hits]
@@ -129,7 +110,7 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
         found: list[BarcodeHit] = []
         if tries < DECODE_TRIES:
             tries += 1
-            found = [x for x in _read(*upright(gray, rect), w, h) if x.box.intersection(box)]
+            found = [x for x in read(*upright(gray, rect), w, h) if x.box.intersection(box)]
         if not _add(hits, found):
             polygon = tuple((round(float(x)), round(float(y))) for x, y in cv2.boxPoints(rect))
             hits.append(BarcodeHit(f"Undecoded{hint}", polygon, box, "", valid=False))
@@ -181,47 +162,11 @@ def _read_small_2d(gray: np.ndarray, rect, w: int, h: int) -> list[BarcodeHit]:
     for k in _ENLARGE:
         view = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
         inv = np.array([[1 / k, 0, x0], [0, 1 / k, y0]])
-        found = [x for x in _read(view, inv, w, h, errors=True) if x.format in _TWO_D]
+        found = read(view, inv, w, h, errors=True, formats=MATRIX)
+        found = [x for x in found if x.format in TWO_D]
         if found:
             return found
     return []
-
-
-def _read(image: np.ndarray, inv, w: int, h: int, errors: bool = False) -> list[BarcodeHit]:
-    """zxing-cpp on one view; hits mapped back to input pixels by ``inv``.
-
-    With ``errors``, QR symbols zxing saw but could not decode are returned too (``valid=False``)
-    when their finder patterns are there (most such reports on a photo are noise).
-    """
-    import cv2
-    import numpy as np
-
-    from photoguard.detect.barcode_locate import has_finders, has_l_finder
-
-    try:
-        import zxingcpp
-    except ImportError as err:
-        raise EnvironmentProblem("zxing-cpp is not installed: uv sync") from err
-    try:
-        found = zxingcpp.read_barcodes(np.ascontiguousarray(image), return_errors=errors)
-    except (RuntimeError, ValueError) as err:
-        raise DetectorError(f"zxing-cpp failed: {type(err).__name__}") from None
-    hits = [hit for hit in (_to_hit(code, inv, w, h) for code in found) if hit is not None]
-    fwd = cv2.invertAffineTransform(np.asarray(inv, np.float64))
-    return [
-        _quiet_zone(hit, w, h) if hit.format in _TWO_D else hit
-        for hit in hits
-        if hit.valid
-        or (hit.format in _QR_FORMATS and has_finders(image, _mapped(hit.polygon, fwd)))
-        or (hit.format == "DataMatrix" and has_l_finder(image, _mapped(hit.polygon, fwd)))
-    ]
-
-
-def _mapped(polygon, m) -> list[tuple[float, float]]:
-    return [
-        (m[0, 0] * x + m[0, 1] * y + m[0, 2], m[1, 0] * x + m[1, 1] * y + m[1, 2])
-        for x, y in polygon
-    ]
 
 
 def _reread(gray: np.ndarray, hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
@@ -235,9 +180,7 @@ def _reread(gray: np.ndarray, hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
     if hit.valid:
         return hit
     rect = cv2.minAreaRect(np.array(hit.polygon, np.float32))
-    found = [
-        x for x in _read(*upright(gray, rect), w, h) if x.valid and x.box.intersection(hit.box)
-    ]
+    found = [x for x in read(*upright(gray, rect), w, h) if x.valid and x.box.intersection(hit.box)]
     return found[0] if found else hit
 
 
@@ -254,7 +197,7 @@ def _grown(hit: BarcodeHit, candidates, w: int, h: int) -> BarcodeHit:
     import cv2
     import numpy as np
 
-    if hit.format in _TWO_D:
+    if hit.format in TWO_D:
         return hit
     pts = [np.array(hit.polygon, np.float32)]
     for rect, hint in candidates:
@@ -276,57 +219,6 @@ def _rect_box(rect) -> Box:
 
     pts = cv2.boxPoints(rect)
     return Box.from_float(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max())
-
-
-def _to_hit(code, inv, w: int, h: int) -> BarcodeHit | None:
-    pos = code.position
-    pts = [
-        (
-            inv[0, 0] * p.x + inv[0, 1] * p.y + inv[0, 2],
-            inv[1, 0] * p.x + inv[1, 1] * p.y + inv[1, 2],
-        )
-        for p in (pos.top_left, pos.top_right, pos.bottom_right, pos.bottom_left)
-    ]
-    fmt = str(code.format).replace(" ", "")
-    if fmt not in _TWO_D:
-        pts = _thicken(pts)
-    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-    box = Box.from_float(min(xs), min(ys), max(xs) + 1, max(ys) + 1).clamp(w, h)
-    if box.area == 0:
-        return None
-    polygon = tuple((round(x), round(y)) for x, y in pts)
-    return BarcodeHit(fmt, polygon, box, code.text, valid=bool(code.valid))
-
-
-def _quiet_zone(hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
-    """A 2-D symbol grown by ``QUIET_2D`` of its size on every side: its quiet zone is part of
-    the code (a redaction covers it; a text line seen on a kept code's edge is the code)."""
-    pts = hit.polygon
-    cx, cy = sum(p[0] for p in pts) / len(pts), sum(p[1] for p in pts) / len(pts)
-    k = 1 + 2 * QUIET_2D
-    grown = [(cx + k * (x - cx), cy + k * (y - cy)) for x, y in pts]
-    xs, ys = [p[0] for p in grown], [p[1] for p in grown]
-    box = Box.from_float(min(xs), min(ys), max(xs) + 1, max(ys) + 1).clamp(w, h)
-    polygon = tuple((round(x), round(y)) for x, y in grown)
-    return BarcodeHit(hit.format, polygon, box, hit.content, hit.valid)
-
-
-def _thicken(pts: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """A 1-D code is reported as a thin scan band: widen it across the bars to >= 40 % of its
-    length (bars are rarely shorter), padding the ends by the quiet zone."""
-    import numpy as np
-
-    p = np.array(pts, float)
-    u = p[1] - p[0]
-    length = float(np.hypot(*u)) or 1.0
-    u /= length
-    n = np.array([-u[1], u[0]])
-    c = p.mean(0)
-    half_t = max(float(np.abs((p - c) @ n).max()), 0.2 * length)
-    half_l = float(np.abs((p - c) @ u).max()) + 0.05 * length
-    return [
-        tuple(c + a * half_l * u + b * half_t * n) for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))
-    ]
 
 
 def classify_barcodes(
@@ -352,7 +244,7 @@ def classify_barcodes(
         elif not hit.valid:
             label = UNREADABLE
         else:
-            label = "qr" if hit.format in _QR_FORMATS else "barcode"
+            label = "qr" if hit.format in QR_FORMATS else "barcode"
         out.append(
             Detection(
                 RegionKind.BARCODE,
