@@ -8,7 +8,7 @@ Every labelled line (PHI and decoy) of the hard set's tuning seeds (bench/hardse
 below 1000 only: held-out seeds are never read here) and of bench/textset.py is cut out as the
 pipeline cuts a DB line (the labelled quad grown as the DB unclip step grows a text kernel) and
 read as the pipeline reads it: PP-OCR with the angle classifier and the second turn
-(``text._recognise``), then Tesseract on the same line upright in the turn PP-OCR chose. A
+(``textread.read_boxes``), then Tesseract on the same line upright in the turn PP-OCR chose. A
 reading is right when its edit distance to the label, over the label's length, is at most
 ``RIGHT_CER`` (letters and digits only, case ignored, O/0 and I/L/1 folded: ``norm``). For each
 candidate threshold the table gives how many lines are confident and which share of those is
@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from bench import leaks, textset  # noqa: E402
+from photoguard.detect import ocr_angle, text, textread  # noqa: E402
 from photoguard.detect import ocr_ppocr as pp  # noqa: E402
-from photoguard.detect import text  # noqa: E402
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines  # noqa: E402
 from photoguard.detect.phi import edit_distance  # noqa: E402
 
@@ -45,16 +45,10 @@ TARGET = 0.02
 """Largest share of wrong readings among those called confident."""
 PP_GRID = (0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98)
 TESS_GRID = (30, 40, 50, 60, 70, 75, 80, 85, 88, 90, 92, 94, 96)
+FLIP_GRID = (0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
-_FOLD = str.maketrans({"O": "0", "I": "1", "L": "1"})
-
-
-def norm(s: str) -> str:
-    """Letters and digits only, upper case, O/0 and I/L/1 folded (PP-OCR drops spaces and
-    punctuation; phi.py folds the same confusions in numbers; a card edge read as ``|`` is
-    dropped)."""
-    return "".join(c for c in s.upper().translate(_FOLD) if c.isalnum())
+norm = textread.norm
 
 
 def cer(reading: str, label: str) -> float:
@@ -78,54 +72,130 @@ def line_box(quad) -> pp.LineBox:
     return pp.LineBox(float(cx), float(cy), length + 0.6 * thick, 1.6 * thick, angle)
 
 
-def measure(rgb: np.ndarray, lines: list[tuple[str, object]]) -> list[dict]:
-    """Both readers' confidence and correctness on each ``(label, quad)`` of one image."""
+def true_turn(quad, box: pp.LineBox) -> float:
+    """The half turn (0 or 180) on top of ``box.angle`` that makes a labelled line upright."""
+    q = np.asarray(quad, np.float64)
+    dx, dy = (q[1] - q[0] + q[2] - q[3]) / 2
+    a = np.radians(box.angle)
+    return 0.0 if dx * np.cos(a) + dy * np.sin(a) >= 0 else 180.0
+
+
+def measure(rgb: np.ndarray, lines: list[tuple[str, object, bool]]) -> list[dict]:
+    """Both readers' confidence and correctness on each ``(label, quad, is_phi)`` of one image,
+    as the pipeline reads it (``textread.read_boxes``), plus the angle classifier's view and
+    PP-OCR's reading in each half turn (for ``FLIP_SURE``)."""
     import cv2
 
     if not lines:
         return []
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    boxes = [line_box(q) for _, q in lines]
-    read = text._recognise(rgb, boxes)
+    boxes = [line_box(q) for _, q, _ in lines]
+    read = textread.read_boxes(rgb, boxes)
     tess = tesseract_lines(
-        gray,
-        [(text._as_region(b), b.angle + t, True) for b, (t, _) in zip(boxes, read, strict=True)],
+        gray, [(text._as_region(lr.box), lr.box.angle + lr.turn, True) for lr in read]
     )
+    flip = ocr_angle.upside_down([pp.crop(rgb, b)[0] for b in boxes])
+    turns = pp.recognise([pp.crop(rgb, b, t) for b in boxes for t in (0.0, 180.0)])
     out = []
-    for (label, _), (_, r), tl in zip(lines, read, tess, strict=True):
+    for k, ((label, quad, phi), lr, tl) in enumerate(zip(lines, read, tess, strict=True)):
+        r = lr.reading
         words = [w for line in tl for w in line.words]
         seen = sum(c.isalnum() for c in r.chars)
         chars = sum(sum(c.isalnum() for c in w.text) for w in words)
         tess_conf = min((w.conf for w in words), default=-1.0)
+        tess_text = " ".join(w.text for w in words)
         out.append(
             dict(
+                phi=phi,
                 pp_conf=r.confidence if seen >= 1 else 0.0,
                 pp_right=cer(r.text, label) <= RIGHT_CER,
-                # text._confident also wants about as many characters as PP-OCR saw
+                # textread.confident also wants about as many characters as PP-OCR saw
                 tess_conf=tess_conf if words and chars >= 0.8 * seen else -1.0,
-                tess_right=cer(" ".join(w.text for w in words), label) <= RIGHT_CER,
+                tess_right=cer(tess_text, label) <= RIGHT_CER,
+                # the two readers' agreement (textread.agree, before its thresholds)
+                agree=len(norm(r.text)) >= textread.AGREE_MIN and norm(r.text) == norm(tess_text),
+                agree_pp=r.confidence,
+                agree_tess=tess_conf,
+                p_up=flip[k],
+                turn=true_turn(quad, boxes[k]),
+                turn_conf=(turns[2 * k].confidence, turns[2 * k + 1].confidence),
             )
         )
     return out
 
 
-def hardset_lines(seeds, n: int):
+def flip_rows(rows) -> list[tuple[float, int, int, int]]:
+    """Per FLIP_SURE candidate: (threshold, lines whose half turn is read, lines where the
+    classifier is that sure of the wrong turn, of which PP-OCR reads the wrong turn with
+    confidence: decided on a wrong reading, the half turn never read)."""
+    out = []
+    for f in FLIP_GRID:
+        read_too = sure_wrong = accepted = 0
+        for r in rows:
+            p = r["p_up"]
+            chosen = 180.0 if p > 0.5 else 0.0
+            if max(p, 1 - p) < f:
+                read_too += 1
+            elif chosen != r["turn"]:
+                sure_wrong += 1
+                accepted += r["turn_conf"][chosen == 180.0] >= text.PP_CONF
+        out.append((f, read_too, sure_wrong, accepted))
+    return out
+
+
+def agree_rows(rows) -> list[tuple[float, float, int, int, int, int]]:
+    """Per (AGREE_PP, AGREE_TESS): lines the agreement rule adds to the calibrated readers',
+    wrong among them, PHI lines it adds and wrong among those."""
+    out = []
+    for a in PP_GRID:
+        for b in TESS_GRID:
+            if a > text.PP_CONF or b > text.TESS_CONF:
+                continue
+            new = [
+                r
+                for r in rows
+                if r["agree"]
+                and r["agree_pp"] >= a
+                and r["agree_tess"] >= b
+                and r["pp_conf"] < text.PP_CONF
+                and r["tess_conf"] < text.TESS_CONF
+            ]
+            wrong = sum(not r["pp_right"] for r in new)
+            phi = [r for r in new if r["phi"]]
+            out.append((a, b, len(new), wrong, len(phi), sum(not r["pp_right"] for r in phi)))
+    return out
+
+
+def choose_agree(rows, base_n: int, base_wrong: int):
+    """The pair adding the most lines while every confident reading (the readers' own
+    thresholds and agreement together) stays within TARGET wrong, and PHI lines added by
+    agreement too."""
+    best = None
+    for a, b, n, wrong, n_phi, wrong_phi in rows:
+        total_ok = (base_wrong + wrong) <= TARGET * (base_n + n)
+        if n and total_ok and wrong_phi <= TARGET * n_phi and (best is None or n > best[2]):
+            best = (a, b, n)
+    return best
+
+
+def hardset_lines(seeds, n: int, work: Path = leaks.WORK):
     from PIL import Image
 
     for seed in seeds:
         if seed in leaks.HELD_OUT or seed >= 1000:
             raise SystemExit(f"seed {seed} is held out: never calibrated on")
-        folder = leaks.generate(seed, n, leaks.WORK)
+        folder = leaks.generate(seed, n, work)
         for row in (folder / "labels.jsonl").read_text().splitlines():
             rec = json.loads(row)
             rgb = np.asarray(Image.open(folder / rec["file"]).convert("RGB"))
-            labelled = rec["phi_text"] + [d for d in rec["decoy_text"] if d.get("text")]
-            yield rgb, [(t["text"], t["poly"]) for t in labelled if t.get("poly")]
+            phi = [(t, True) for t in rec["phi_text"]]
+            labelled = phi + [(d, False) for d in rec["decoy_text"] if d.get("text")]
+            yield rgb, [(t["text"], t["poly"], p) for t, p in labelled if t.get("poly")]
 
 
 def textset_lines(count: int):
     for scene in textset.generate(0, count):
-        yield scene.image, [(t.text, t.polygon) for t in scene.texts]
+        yield scene.image, [(t.text, t.polygon, t.kind != "decoy") for t in scene.texts]
 
 
 def curve(values, right, grid) -> list[tuple[float, int, int]]:
@@ -154,29 +224,53 @@ def table(name: str, rows, total: int, chosen) -> list[str]:
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, action="append", help="hard-set tuning seed(s)")
-    ap.add_argument("--n", type=int, default=8, help="hard-set scenes per seed")
-    ap.add_argument("--textset", type=int, default=24, help="bench/textset.py scenes (seed 0)")
-    ap.add_argument("--out", type=Path)
-    args = ap.parse_args(argv)
-    seeds = args.seed or list(TUNING_SEEDS)
-    rows: list[dict] = []
-    sources = [hardset_lines(seeds, args.n), textset_lines(args.textset)]
-    for source in sources:
-        for rgb, lines in source:
-            rows += measure(rgb, lines)
+def flip_table(rows) -> list[str]:
+    out = [
+        "| FLIP_SURE | half turn also read | sure of the wrong turn | of which read confidently |",
+        "|---|---|---|---|",
+    ]
+    for f, read_too, wrong, accepted in flip_rows(rows):
+        mark = " **in use**" if f == textread.FLIP_SURE else ""
+        out.append(
+            f"| {f:g}{mark} | {read_too} ({read_too / len(rows):.0%}) | {wrong} | {accepted} |"
+        )
+    return out
+
+
+def agree_table(rows, base_n: int, base_wrong: int) -> list[str]:
+    grid = agree_rows(rows)
+    best = choose_agree(grid, base_n, base_wrong)
+    out = [
+        "| AGREE_PP | AGREE_TESS | lines added | wrong | PHI lines added | PHI wrong |",
+        "|---|---|---|---|---|---|",
+    ]
+    for a, b, n, wrong, n_phi, wrong_phi in grid:
+        if n:
+            mark = " **chosen**" if best and (a, b) == best[:2] else ""
+            out.append(f"| {a:g}{mark} | {b:g} | {n} | {wrong} | {n_phi} | {wrong_phi} |")
+    out += [
+        "",
+        f"Chosen: {best[:2] if best else None} (in use: {textread.AGREE_PP:g}, "
+        f"{textread.AGREE_TESS:g}; at least {textread.AGREE_MIN} letters or digits).",
+    ]
+    return out
+
+
+def report(rows, seeds, n: int, textset_n: int) -> str:
     total = len(rows)
     pp_rows = curve([r["pp_conf"] for r in rows], [r["pp_right"] for r in rows], PP_GRID)
     tess_rows = curve([r["tess_conf"] for r in rows], [r["tess_right"] for r in rows], TESS_GRID)
     pp_t, tess_t = choose(pp_rows), choose(tess_rows)
+    base = [r for r in rows if r["pp_conf"] >= text.PP_CONF or r["tess_conf"] >= text.TESS_CONF]
+    base_wrong = sum(
+        not (r["pp_right"] if r["pp_conf"] >= text.PP_CONF else r["tess_right"]) for r in base
+    )
     out = [
         "## Reader confidence thresholds (calibration)",
         "",
         f"bench/textcal.py: {total} labelled lines (PHI and decoys) from bench/hardset.py seeds "
-        f"{', '.join(map(str, seeds))} ({args.n} scenes each) and bench/textset.py seed 0 "
-        f"({args.textset} scenes), each cut out as a DB line and read as the pipeline reads it. "
+        f"{', '.join(map(str, seeds))} ({n} scenes each) and bench/textset.py seed 0 "
+        f"({textset_n} scenes), each cut out as a DB line and read as the pipeline reads it. "
         f"Wrong = edit distance to the label > {RIGHT_CER:g} of its length (letters and "
         f"digits only, case ignored, O/0 and I/L/1 folded). Chosen = lowest threshold from "
         f"which at most {TARGET:.0%} of confident readings are wrong. In use: "
@@ -189,11 +283,49 @@ def main(argv: list[str] | None = None) -> int:
         f"Chosen: PP-OCR {pp_t}, Tesseract {tess_t}. Right at any confidence: PP-OCR "
         f"{sum(r['pp_right'] for r in rows)}/{total}, Tesseract "
         f"{sum(r['tess_right'] for r in rows)}/{total}.",
+        "",
+        "### The two readers agreeing (textread.agree)",
+        "",
+        f"Lines neither reader's own threshold accepts, accepted because PP-OCR and Tesseract "
+        f"read the same string (textread.norm) at these confidences. Chosen: the pair adding "
+        f"the most lines while all confident readings ({len(base)} by the readers' own "
+        f"thresholds, {base_wrong} wrong, plus those added) stay within {TARGET:.0%} wrong, and "
+        f"the PHI lines added too.",
+        "",
+        *agree_table(rows, len(base), base_wrong),
+        "",
+        "### Angle classifier (textread.FLIP_SURE)",
+        "",
+        "Per threshold: lines whose half turn is read as well (the classifier less sure than "
+        "it), and lines where it is at least that sure of the wrong turn (their right turn is "
+        "read only when the wrong one reads without confidence).",
+        "",
+        *flip_table(rows),
     ]
-    report = "\n".join(out) + "\n"
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seed", type=int, action="append", help="hard-set tuning seed(s)")
+    ap.add_argument("--n", type=int, default=8, help="hard-set scenes per seed")
+    ap.add_argument("--textset", type=int, default=24, help="bench/textset.py scenes (seed 0)")
+    ap.add_argument("--out", type=Path)
+    ap.add_argument("--work", type=Path, default=leaks.WORK, help="where the sets are cached")
+    ap.add_argument("--rows", type=Path, help="also write every line's figures (JSON) here")
+    args = ap.parse_args(argv)
+    seeds = args.seed or list(TUNING_SEEDS)
+    rows: list[dict] = []
+    sources = [hardset_lines(seeds, args.n, args.work), textset_lines(args.textset)]
+    for source in sources:
+        for rgb, lines in source:
+            rows += measure(rgb, lines)
+    if args.rows:
+        args.rows.write_text(json.dumps(rows))
+    text_ = report(rows, seeds, args.n, args.textset)
     if args.out:
-        args.out.write_text(report)
-    print(report)
+        args.out.write_text(text_)
+    print(text_)
     return 0
 
 

@@ -151,6 +151,18 @@ def test_upside_down_and_vertical_phi_is_redacted(tmp_path, turn):
         assert ink_left(image, out, outline) < 1 / 3
 
 
+@pytest.mark.parametrize(("date", "size", "turn"), [("9/6/96", 28, 177), ("6/9/69", 20, 180)])
+def test_an_upside_down_date_that_reads_as_another_string_is_redacted(tmp_path, date, size, turn):
+    """Upside down, "6/9/69" reads "69/6/9" (no date) with confidence in both readers, and the
+    angle classifier is sure the line is upright: the half turn is read all the same (the
+    line is made of characters that read as characters upside down) and classified too."""
+    image, outlines = card_image([(date, size)], turn, size=(500, 300))
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    assert any(r.startswith("PHI text") for r in result.reasons), result.reasons
+    assert ink_left(image, out, outlines[0]) < 1 / 3
+
+
 def test_a_decoy_sign_read_with_confidence_is_kept(tmp_path):
     lines = [
         ("Welcome to Lakeview Clinic", 40),

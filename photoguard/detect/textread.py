@@ -1,0 +1,179 @@
+"""How a detected text line is read and when it counts as read with confidence.
+
+**Turns.** Each line is cut upright along its box (a rotated rectangle: tilted lines are cut
+along their own axis, never from an axis-aligned box) and PP-OCR reads it in the turn the angle
+classifier (``ocr_angle``) favours. The classifier is no proof (an upside-down "90" reads "06"
+at 0.998 in both readers, and it is sure that an upside-down "6/9/69" is upright), so the half
+turn is read too wherever the classifier is less sure than ``FLIP_SURE``, the first reading is
+not confident, or it is made of characters that still read as characters upside down; a box
+about as thick as it is long (``SQUARE``: a short word, upright or on its side) is read in both
+quarter turns as well. The most confident reading decides "read with confidence"; every reading
+taken is kept, and the line is PHI when any of them classifies as PHI (``text.classify_lines``):
+fail closed.
+
+**Read with confidence** (``confident``): PP-OCR's mean character probability at least
+``PP_CONF``; or Tesseract's every word at least ``TESS_CONF`` (and about as many characters as
+PP-OCR saw); or both readers saying the same string (``agree``: letters and digits, O/0 and
+I/L/1 folded) at ``AGREE_PP`` / ``AGREE_TESS`` at least. Every threshold is calibrated by
+bench/textcal.py on labelled lines (at most 2 % of the readings it accepts are wrong); a line
+below all of them is redacted as unreadable, so a threshold set too high costs decoys, never a
+leak.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from photoguard.detect import ocr_angle
+from photoguard.detect import ocr_ppocr as pp
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoguard.types import OcrLine
+
+PP_CONF = 0.94
+"""PP-OCR line confidence (mean character probability) from which a reading is trusted.
+bench/textcal.py (450 labelled lines, hard-set seeds 0-3 + textset seed 0): 1.3 % of readings at
+or above it are wrong (3/238), 2.5 % at 0.90."""
+TESS_CONF = 75.0
+"""Tesseract word confidence from which every word of a line must be read to be trusted.
+bench/textcal.py (same 450 lines): 1.5 % of readings at or above it are wrong (2/136), 3.4 % at
+70."""
+AGREE_PP = 2.0
+"""PP-OCR confidence from which a reading that Tesseract confirms is trusted (see ``agree``);
+above 1: not in use until calibrated."""
+AGREE_TESS = 101.0
+"""Tesseract's lowest word confidence for the same (``agree``)."""
+AGREE_MIN = 3
+"""Letters and digits two agreeing readings must have (a lone "1" agrees by chance)."""
+FLIP_SURE = 0.8
+"""Probability the angle classifier must give its turn for the half turn not to be read."""
+SQUARE = 1.5
+"""A box shorter than this many thicknesses is read in both quarter turns too: its text may
+run across it (a 1-3 character word on its side)."""
+_THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
+_AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
+
+
+@dataclass(frozen=True, slots=True)
+class LineRead:
+    """PP-OCR's readings of one line: ``box`` and ``turn`` (0 or 180 on top of ``box.angle``)
+    of the best ``reading``, and every ``other`` reading taken (other turns, other crops)."""
+
+    box: pp.LineBox
+    turn: float
+    reading: pp.Reading
+    others: tuple[pp.Reading, ...] = ()
+
+
+def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox]) -> list[LineRead]:
+    """Read every line box with PP-OCR in the turns described above; one LineRead per box."""
+    upright = [pp.crop(rgb, b) for b in boxes]
+    flip = ocr_angle.upside_down([c for c, _ in upright])
+    tries: list[list[tuple[pp.LineBox, float]]] = [
+        [(b, 180.0 if p > 0.5 else 0.0)] for b, p in zip(boxes, flip, strict=True)
+    ]
+    turns = [t[0][1] for t in tries]
+    first = pp.recognise(
+        [pp.crop(rgb, b, t) if t else c for b, t, c in zip(boxes, turns, upright, strict=True)]
+    )
+    more: list[tuple[int, pp.LineBox, float]] = []
+    for i, (b, p, r) in enumerate(zip(boxes, flip, first, strict=True)):
+        if max(p, 1.0 - p) < FLIP_SURE or not confident_pp(r) or _turns_into_text(r):
+            more.append((i, b, 180.0 - tries[i][0][1]))
+        if b.length < SQUARE * b.thickness:
+            across = replace(b, length=b.thickness, thickness=b.length, angle=b.angle + 90.0)
+            more += [(i, across, 0.0), (i, across, 180.0)]
+    extra = pp.recognise([pp.crop(rgb, b, t) for _, b, t in more])
+    readings: list[list[pp.Reading]] = [[r] for r in first]
+    for (i, b, t), r in zip(more, extra, strict=True):
+        tries[i].append((b, t))
+        readings[i].append(r)
+    out = []
+    for tried, read in zip(tries, readings, strict=True):
+        k = max(range(len(read)), key=lambda j: _quality(read[j]))  # ties: the classifier's
+        others = tuple(r for j, r in enumerate(read) if j != k)
+        out.append(LineRead(tried[k][0], tried[k][1], read[k], others))
+    return _second_crop(rgb, out)
+
+
+def _second_crop(rgb, read: list[LineRead]) -> list[LineRead]:
+    """Lines not read with confidence are read again from a crop ``_THICKER`` times as thick:
+    recognition is sensitive to the margin a crop leaves (a sign read at 0.89 from the DB box
+    of a re-encoded copy reads at 0.98 with a little more margin). The second reading replaces
+    the first only when it is confident and says the same (``_AGREE``: a wider crop that
+    reached a neighbouring line says something else), and only when the first shows no PHI
+    (then the line stays unread, so redacted). The reading it replaces stays among the others
+    (classified for PHI)."""
+    from photoguard.detect.phi import classify
+
+    again = [i for i, lr in enumerate(read) if not confident_pp(lr.reading)]
+    wider = [replace(read[i].box, thickness=read[i].box.thickness * _THICKER) for i in again]
+    other = pp.recognise([pp.crop(rgb, b, read[i].turn) for i, b in zip(again, wider, strict=True)])
+    out = list(read)
+    for i, r in zip(again, other, strict=True):
+        old = read[i].reading
+        a, b = _alnum(old.text), _alnum(r.text)
+        if not confident_pp(r) or difflib.SequenceMatcher(None, a, b).ratio() < _AGREE:
+            continue
+        first = pp.to_line(old, rgb.shape)
+        if first is None or not classify([first]):
+            out[i] = replace(read[i], reading=r, others=(old, *read[i].others))
+    return out
+
+
+_SYMMETRIC = frozenset("0125689HINOSXZsxoz/-.:,()# ")
+"""Characters that read as characters half a turn round (6 and 9 swap, 0 1 8 H N O S X Z stay)."""
+
+
+def _turns_into_text(r: pp.Reading) -> bool:
+    """A reading made only of ``_SYMMETRIC`` characters reads as well upside down ("9/6/96" is
+    "96/9/6"): whatever the classifier says, it does not show which turn is right."""
+    return any(c.isalnum() for c in r.chars) and all(c in _SYMMETRIC for c in r.text)
+
+
+def _alnum(text: str) -> str:
+    return "".join(c for c in text.casefold() if c.isalnum())
+
+
+def _quality(r: pp.Reading) -> float:
+    return r.confidence * min(1.0, sum(c.isalnum() for c in r.chars) / 3)
+
+
+def confident_pp(r: pp.Reading) -> bool:
+    """PP-OCR read the line with confidence (``PP_CONF``, at least one letter or digit)."""
+    return r.confidence >= PP_CONF and sum(c.isalnum() for c in r.chars) >= 1
+
+
+_FOLD = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def norm(text: str) -> str:
+    """Letters and digits only, upper case, O/0 and I/L/1 folded: what two readers' habits
+    (PP-OCR drops spaces, Tesseract keeps them; both confuse O/0 and I/L/1) leave comparable."""
+    return "".join(c for c in text.upper().translate(_FOLD) if c.isalnum())
+
+
+def agree(reading: pp.Reading, tess: list[OcrLine]) -> bool:
+    """Both readers read the same string (``norm``), each at its ``AGREE_*`` confidence."""
+    words = [w for line in tess for w in line.words]
+    if not words or reading.confidence < AGREE_PP or min(w.conf for w in words) < AGREE_TESS:
+        return False
+    mine = norm(reading.text)
+    return len(mine) >= AGREE_MIN and mine == norm("".join(w.text for w in words))
+
+
+def confident(reading: pp.Reading, tess: list[OcrLine]) -> bool:
+    """Read with confidence: by PP-OCR (line confidence), by Tesseract (every word, and about
+    as many characters as PP-OCR saw, so a half-read line does not count), or by both agreeing."""
+    if confident_pp(reading):
+        return True
+    words = [w for line in tess for w in line.words]
+    chars = sum(sum(c.isalnum() for c in w.text) for w in words)
+    seen = sum(c.isalnum() for c in reading.chars)
+    if words and min(w.conf for w in words) >= TESS_CONF and chars >= 0.8 * seen:
+        return True
+    return agree(reading, tess)
