@@ -26,7 +26,7 @@ from photoguard.detect import wordgeom as geom
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "2"
+VERSION = "3"
 
 
 @dataclass(frozen=True, slots=True)

@@ -107,7 +107,7 @@ LAST_FIRST = re.compile(
 SEX_MARKER = re.compile(r"[\[(](?:M|F|U|O|X)[\])]")
 INITIAL = re.compile(r"(?<![\w])[A-Z]\.\s?[A-Z][a-z'-]{2,}")
 DIGITISH = str.maketrans(
-    {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8"}
+    {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8", "A": "4"}
 )
 
 SUFFIXES = (

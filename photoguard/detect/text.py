@@ -230,6 +230,10 @@ def classify_lines(lines: list[TextLine], rules: PhiRules | None = None) -> list
             labels.discard("unreadable")  # PHI read in the line: reported by its kind
         elif not line.confident:
             labels = {"unreadable"}
+        else:
+            # read with confidence and no reading shows PHI: the other reader's garbage words
+            # beside PHI (phi's rule 4) do not outvote the trusted reading
+            labels = set()
         for label in sorted(labels):
             polygon = _outward(line.quad)
             out.append(
