@@ -39,6 +39,12 @@ class EnvironmentProblem(PhotoguardError):
     exit_code = 3
 
 
+class WorkerDied(PhotoguardError):
+    """A worker process died (killed, out of memory, a crash in a native library)."""
+
+    exit_code = 3
+
+
 class ConfigError(PhotoguardError):
     """The policy file or a setting is invalid."""
 

@@ -52,7 +52,7 @@ class Workers:
         """
         if self._pool is None:
             return fn(self.ctx)
-        return self._pool.submit(_in_worker, _Called(fn), None).result()
+        return _result(self._pool.submit(_in_worker, _Called(fn), None))
 
     def map(self, fn, items: Iterable) -> Iterator:
         """``fn(item, ctx)`` for each item, results in order.
@@ -72,12 +72,28 @@ class Workers:
                 # The context (settings, the registry snapshot) went to each worker once.
                 pending.append(self._pool.submit(_in_worker, fn, item))
                 if len(pending) >= 2 * self.workers:
-                    yield pending.popleft().result()
+                    yield _result(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield _result(pending.popleft())
         except BaseException:
             _stop_workers(self._pool)
             raise
+
+
+def _result(future):
+    """A worker's result, or its exception; a worker that died is a named error, not a
+    traceback (the run stops: the files in flight were not judged)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        from photoguard.errors import WorkerDied
+
+        raise WorkerDied(
+            "a worker process died (killed, out of memory or a crash in a native library): "
+            "the run stopped before the files in flight were judged; run it again"
+        ) from None
 
 
 class _Called:

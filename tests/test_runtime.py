@@ -71,3 +71,19 @@ def test_a_parent_of_workers_builds_no_detector_and_loads_no_model(tmp_path, com
     assert report["runs"] == [["barcodes", "faces", "text"]] * 2
     if command == "redact":
         assert report["outputs"] == [True, True]
+
+
+def _exit_on_two(item, _ctx):
+    if item == 2:
+        os._exit(9)  # as a worker killed by the kernel, or a crash in a native library
+    return item
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_named_error():
+    from photoguard.errors import WorkerDied
+    from photoguard.scan import CheckContext
+    from photoguard.settings import load_settings
+
+    ctx = CheckContext(settings=load_settings(None))
+    with pytest.raises(WorkerDied, match="worker process died"), workers.Workers(ctx, 2) as pool:
+        list(pool.map(_exit_on_two, [1, 2, 3]))
