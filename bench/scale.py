@@ -1,4 +1,5 @@
-"""Peak memory of many-photo runs (it must stay flat) and the machine's load during a bench.
+"""`photoguard check` runs timed from outside (1 and 2 workers), peak memory of many-photo runs
+(it must stay flat) and the machine's load during a bench.
 
 Used by bench/speed.py; the photos are copies under bench/_work (never committed).
 """
@@ -25,6 +26,61 @@ def cpu_seconds() -> float:
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure_cli_workers(paths: list[Path], registry: Path) -> dict[int, tuple[float, ...]]:
+    """`photoguard check` on the 12 MP set with 1 and 2 workers.
+
+    Per worker count N: (wall, CPU) per photo of the whole run; (wall, CPU) per photo past the
+    first N: the run on the set less a run on its first N photos alone (start-up, imports,
+    spawning N workers, every model load in each), over the other photos; then the start-up
+    itself (wall, CPU): the run on the first N photos less what N photos past them cost. (A run
+    on one photo would start no worker: the CLI checks a single file in its own process.)
+    """
+    out = {}
+    for workers in (1, 2):
+        first = WORK / f"12mp-first-{workers}"
+        first.mkdir(parents=True, exist_ok=True)
+        for path in paths[:workers]:
+            if not (first / path.name).exists():
+                (first / path.name).write_bytes(path.read_bytes())
+        wall, cpu = _cli_run(paths[0].parent, registry, workers)
+        first_wall, first_cpu = _cli_run(first, registry, workers)
+        more = max(1, len(paths) - workers)
+        steady_wall, steady_cpu = (wall - first_wall) / more, (cpu - first_cpu) / more
+        out[workers] = (
+            wall / len(paths),
+            cpu / len(paths),
+            steady_wall,
+            steady_cpu,
+            first_wall - workers * steady_wall,
+            first_cpu - workers * steady_cpu,
+        )
+    return out
+
+
+def _cli_run(folder: Path, registry: Path, workers: int) -> tuple[float, float]:
+    """Wall and CPU seconds (this process's children) of one `photoguard check`."""
+    cmd = [str(ROOT / ".venv" / "bin" / "photoguard"), "--db", f"sqlite:///{registry}"]
+    cmd += ["check", str(folder), "--workers", str(workers), "--quiet"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode not in (0, 1, 4, 5):  # verdicts; anything else is a failed run
+        raise RuntimeError(f"photoguard check exited {proc.returncode}: {proc.stderr[-300:]}")
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def demo_registry() -> Path:
+    """A fresh registry holding the demo's one authorization (as `make demo` imports it)."""
+    db = WORK / "registry.db"
+    db.unlink(missing_ok=True)
+    cmd = [str(ROOT / ".venv" / "bin" / "photoguard"), "--db", f"sqlite:///{db}"]
+    cmd += ["consent", "import", str(ROOT / "consents" / "demo.toml")]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return db
 
 
 def measure_scale(counts=(10, 200)) -> list[str]:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -24,7 +22,7 @@ from PIL import Image
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.scale import cpu_seconds  # noqa: E402 - bench/ is importable from ROOT
+from bench.scale import cpu_seconds, demo_registry, measure_cli_workers  # noqa: E402
 
 WORK = ROOT / "bench" / "_work"
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -211,55 +209,6 @@ def measure_presidio(paths: list[Path]) -> Times:
     return out
 
 
-def measure_cli_workers(paths: list[Path], registry: Path) -> dict[int, tuple[float, ...]]:
-    """`photoguard check` on the 12 MP set with 1 and 2 workers.
-
-    Per worker count: (wall, CPU) per photo of the whole run, then (wall, CPU) per photo past
-    the first: the run on the set less a run on its first photo alone (start-up, imports,
-    spawning workers, every model load), over the other photos.
-    """
-    one = WORK / "12mp-first"
-    one.mkdir(parents=True, exist_ok=True)
-    if not (one / paths[0].name).exists():
-        (one / paths[0].name).write_bytes(paths[0].read_bytes())
-    out = {}
-    for workers in (1, 2):
-        wall, cpu = _cli_run(paths[0].parent, registry, workers)
-        first_wall, first_cpu = _cli_run(one, registry, workers)
-        more = max(1, len(paths) - 1)
-        out[workers] = (
-            wall / len(paths),
-            cpu / len(paths),
-            (wall - first_wall) / more,
-            (cpu - first_cpu) / more,
-        )
-    return out
-
-
-def _cli_run(folder: Path, registry: Path, workers: int) -> tuple[float, float]:
-    """Wall and CPU seconds (this process's children) of one `photoguard check`."""
-    cmd = [str(ROOT / ".venv" / "bin" / "photoguard"), "--db", f"sqlite:///{registry}"]
-    cmd += ["check", str(folder), "--workers", str(workers), "--quiet"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if proc.returncode not in (0, 1, 4, 5):  # verdicts; anything else is a failed run
-        raise RuntimeError(f"photoguard check exited {proc.returncode}: {proc.stderr[-300:]}")
-    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-
-
-def demo_registry() -> Path:
-    """A fresh registry holding the demo's one authorization (as `make demo` imports it)."""
-    db = WORK / "registry.db"
-    db.unlink(missing_ok=True)
-    cmd = [str(ROOT / ".venv" / "bin" / "photoguard"), "--db", f"sqlite:///{db}"]
-    cmd += ["consent", "import", str(ROOT / "consents" / "demo.toml")]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return db
-
-
 def accuracy(text_scenes: int) -> dict[str, str]:
     """Face recall/precision on the corpus and text coverage on the dev set, as configured."""
     from bench import faces as face_bench
@@ -315,10 +264,10 @@ def throughput_table(stages, floor: Times, deface: Times, presidio: Times | None
     for stage in STAGES[:-1]:
         lines.append(row(f"stage: {stage}", stages[stage]))
     lines.append(row("**full check** (pipeline, registry of one, one process)", check))
-    for n, (wall, cpu, more_wall, more_cpu) in workers.items():
+    for n, (wall, cpu, more_wall, more_cpu, *_start) in workers.items():
         for label, w, c in (
             ("whole run / photos", wall, cpu),
-            ("each photo past the first (start-up taken out)", more_wall, more_cpu),
+            (f"each photo past the first {n} (start-up taken out)", more_wall, more_cpu),
         ):
             lines.append(
                 f"| `photoguard check --workers {n}` (CLI, {label}) | {w:.3f} | {c:.3f} "
@@ -381,6 +330,11 @@ def main(argv=None) -> int:
         f"- parallel efficiency, 2 workers vs 1 (CLI): {one / (2 * two):.2f} "
         f"({one / two:.2f}x throughput); start-up taken out: "
         f"{steady[1] / (2 * steady[2]):.2f}",
+        "- start-up of a run (imports, registry, model loads; the first N photos' run less N "
+        "photos past them): "
+        + "; ".join(
+            f"{n} worker(s) {w[4]:.2f} s wall, {w[5]:.2f} CPU-s" for n, w in workers.items()
+        ),
     ]
     if presidio:
         lines.append(
