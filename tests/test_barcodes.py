@@ -252,3 +252,55 @@ def test_pieces_of_one_code_are_merged_and_grown():
     assert 130 <= max(size) <= 140 and 135 <= cx <= 140
     (_, _), (gw, gh), _ = grow(((0.0, 0.0), (100.0, 30.0), 0.0))
     assert (round(gw, 6), round(gh, 6)) == (110.0, 36.0)
+
+
+def dark_screen_qr(module: float = 1.6, sigma: float = 1.2) -> tuple[np.ndarray, tuple]:
+    """A QR code (25 modules of ``module`` px) on its white quiet zone on a dark screen, at
+    (700, 500) in a 1600 px photo, turned 35 degrees and blurred: too soft for zxing."""
+    import cv2
+
+    big = code_image("PT|4829133^MRN00482913", "QRCode", 10, quiet=False)
+    qr = cv2.resize(big, None, fx=module / 10, fy=module / 10, interpolation=cv2.INTER_AREA)
+    rng = np.random.default_rng(0)
+    img = np.clip(rng.normal(28, 4, (1200, 1600)), 0, 255).astype(np.uint8)
+    h, w = qr.shape
+    q = round(3 * module)
+    img[500 - q : 500 + h + q, 700 - q : 700 + w + q] = 235
+    img[500 : 500 + h, 700 : 700 + w] = np.minimum(qr, 235)
+    m = cv2.getRotationMatrix2D((700 + w / 2, 500 + h / 2), 35, 1.0)
+    img = cv2.warpAffine(img, m, (1600, 1200), flags=cv2.INTER_LINEAR, borderValue=28)
+    img = cv2.GaussianBlur(img, (0, 0), sigma)
+    return np.stack([img] * 3, -1), qr.shape
+
+
+def test_blurred_qr_on_a_dark_screen_is_redacted(tmp_path):
+    """zxing sees nothing there, not even enlarged; the QR's three finder patterns are found
+    (``qr_finders``) and the code is redacted unread."""
+    import cv2
+
+    rgb, shape = dark_screen_qr()
+    up = cv2.resize(rgb[..., 0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    assert not zxingcpp.read_barcodes(rgb[..., 0]) and not zxingcpp.read_barcodes(up)  # control
+    assert [h.format for h in find_barcodes(rgb)] == ["Undecoded2D"]
+    _assert_redacted(tmp_path, rgb, shape, pad=0)
+
+
+def test_finder_patterns_are_not_seen_in_text_or_texture():
+    """Bullseye-like marks in text (o, @, 0) and a checkerboard are no QR code."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    from photoguard.detect.barcode_finders import qr_finders
+
+    im = Image.new("L", (400, 400), 255)
+    draw = ImageDraw.Draw(im)
+    font = ImageFont.load_default(size=22)
+    for k in range(8):
+        draw.text((10, 10 + 45 * k), "@ 0o0 @ Oo @ 800 ooO @" * 2, font=font, fill=20)
+    text = np.asarray(im)
+    yy, xx = np.mgrid[0:400, 0:400]
+    checks = (((xx // 9) + (yy // 9)) % 2 * 200 + 30).astype(np.uint8)
+    for img in (text, checks):
+        for cx in range(60, 360, 50):
+            for cy in range(60, 360, 50):
+                for side in (30, 50, 80):
+                    assert not qr_finders(img, ((cx, cy), (side, side), 0.0))

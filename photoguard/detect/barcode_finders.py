@@ -3,7 +3,9 @@
 A QR code has three finder patterns (a 7-module bullseye: a dark 3x3 core, a light ring, a dark
 ring) at three corners of a square; a DataMatrix has a solid L and a clock track. zxing reports
 symbols it saw but could not decode, and most such reports on a photo are noise: ``has_finders``
-and ``has_l_finder`` keep those whose marks are there.
+and ``has_l_finder`` keep those whose marks are there. ``qr_finders`` looks for the three
+bullseyes itself, with blurred templates, where zxing sees nothing at all (a QR code too soft or
+too small to decode still shows them): a code found that way is redacted unread.
 """
 
 from __future__ import annotations
@@ -78,3 +80,95 @@ def has_l_finder(gray: np.ndarray, polygon) -> bool:
         solid[k] and solid[(k + 1) % 4] and clock[(k + 2) % 4] and clock[(k + 3) % 4]
         for k in range(4)
     )
+
+
+_MODULE = 2.0
+"""Module size in px the candidate place is warped to, for each finder size tried."""
+FINDER_MATCH = 0.6
+"""Normalised correlation a bullseye must reach with the blurred finder template."""
+_SMALLEST = 14
+"""px: a smaller place is no QR code anyone could read (21 modules of under 0.7 px)."""
+_FINDER_SHARES = (0.34, 0.26, 0.2)
+"""A finder's side as a share of the place's side: QR versions 1-5 when the place is the code
+(a place a little wider than the code: later versions)."""
+
+
+def qr_finders(gray: np.ndarray, rect) -> bool:
+    """Do three QR finder patterns sit at three corners of a square in ``rect``?
+
+    The rotated rectangle ``((cx, cy), (w, h), angle)``, square within 1.5, at least
+    ``_SMALLEST`` px, grown by a fifth
+    (the place may cut the code's edge), is warped upright so that a finder of each size tried
+    has ``_MODULE`` px modules, and matched in both polarities against a blurred bullseye; three
+    matches, two of them equally far from the third at a right angle and no closer than two
+    finders' widths, are a QR code. Text and texture rarely give one such bullseye and not
+    three in that L.
+    """
+    import cv2
+    import numpy as np
+
+    (cx, cy), (rw, rh), ang = rect
+    if max(rw, rh) > 1.5 * min(rw, rh) or min(rw, rh) < _SMALLEST:
+        return False  # a QR code is square (the place a bit less so), and not too small
+    side = max(rw, rh) * 1.2 + 4
+    template = _finder_template(_MODULE)
+    for share in _FINDER_SHARES:
+        size = round(7 * _MODULE / share * 1.2)
+        k = size / side
+        m = cv2.getRotationMatrix2D((cx, cy), ang, k)
+        m[0, 2] += size / 2 - cx
+        m[1, 2] += size / 2 - cy
+        flags = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+        patch = cv2.warpAffine(
+            gray, m, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE
+        ).astype(np.float32)
+        for view in (patch, 255 - patch):
+            score = cv2.matchTemplate(view, template, cv2.TM_CCOEFF_NORMED)
+            peaks, best = _peaks(score, _MODULE)
+            # three bullseyes (a fourth: an alignment pattern); a lattice of them is texture
+            if 3 <= len(peaks) <= 4 and best[2] >= FINDER_MATCH and _l_of_three(peaks[:3]):
+                return True
+    return False
+
+
+def _finder_template(module: float) -> np.ndarray:
+    """A finder pattern with a 1-module light margin, ``module`` px per module, softened."""
+    import cv2
+    import numpy as np
+
+    fine = np.ones((90, 90), np.float32)  # 9 modules of 10 px
+    fine[10:80, 10:80] = 0
+    fine[20:70, 20:70] = 1
+    fine[30:60, 30:60] = 0
+    side = max(7, round(9 * module))
+    small = cv2.resize(fine, (side, side), interpolation=cv2.INTER_AREA) * 255
+    return cv2.GaussianBlur(small, (0, 0), max(0.5, 0.4 * module))
+
+
+def _peaks(score: np.ndarray, module: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(x, y)`` and score of the local maxima of ``score`` near ``FINDER_MATCH`` (0.1 below
+    it, so that a lattice of bullseyes in a texture shows as more than three), best first, at
+    most 8."""
+    import cv2
+    import numpy as np
+
+    r = max(1, round(3 * module))
+    local = cv2.dilate(score, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    ys, xs = np.nonzero((score >= local) & (score >= FINDER_MATCH - 0.1))
+    order = np.argsort(-score[ys, xs])[:8]
+    return np.stack([xs[order], ys[order]], 1).astype(np.float32), score[ys, xs][order]
+
+
+def _l_of_three(points: np.ndarray) -> bool:
+    """Is one of three points a right-angled corner of the two others, equally far from it
+    (+-25 %) and at least 12 modules away (finder centres are 14 or more apart)?"""
+    import numpy as np
+
+    for a in range(3):
+        u, v = (points[b] - points[a] for b in range(3) if b != a)
+        lu, lv = float(np.hypot(*u)), float(np.hypot(*v))
+        if min(lu, lv) < 12 * _MODULE or max(lu, lv) > 1.25 * min(lu, lv):
+            continue
+        if abs(float(u @ v)) / (lu * lv) < 0.2:
+            return True
+    return False

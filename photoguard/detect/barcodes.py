@@ -17,7 +17,16 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from photoguard.detect.barcode_read import ALL, LINEAR, MATRIX, QR_FORMATS, TWO_D, BarcodeHit, read
+from photoguard.detect.barcode_read import (
+    ALL,
+    LINEAR,
+    MATRIX,
+    QR_FORMATS,
+    QUIET_2D,
+    TWO_D,
+    BarcodeHit,
+    read,
+)
 from photoguard.detect.base import register
 from photoguard.errors import DetectorError, EnvironmentProblem
 from photoguard.types import Box, Detection, RegionKind
@@ -146,9 +155,12 @@ _ENLARGE = (2.0,)  # 4x too finds a few more codes, at ~5x the cost on a crowd p
 
 def _read_small_2d(gray: np.ndarray, rect, w: int, h: int) -> list[BarcodeHit]:
     """A place that may hold a small 2-D code, read enlarged (``_ENLARGE``); only 2-D symbols
-    that decode, or that zxing saw with their finder patterns intact, count."""
+    that decode, or that zxing saw with their finder patterns intact, count, and a QR code that
+    zxing does not see but whose three finder patterns are there (``qr_finders``)."""
     import cv2
     import numpy as np
+
+    from photoguard.detect.barcode_finders import qr_finders
 
     (cx, cy), (rw, rh), _ = rect
     half = max(rw, rh) * 0.8 + 4
@@ -166,6 +178,11 @@ def _read_small_2d(gray: np.ndarray, rect, w: int, h: int) -> list[BarcodeHit]:
         found = [x for x in found if x.format in TWO_D]
         if found:
             return found
+    if qr_finders(gray, rect):  # too soft or small for zxing, its three finders still there
+        (cx, cy), (rw, rh), ang = rect
+        grown = ((cx, cy), (rw * (1 + 3 * QUIET_2D), rh * (1 + 3 * QUIET_2D)), ang)
+        polygon = tuple((round(float(x)), round(float(y))) for x, y in cv2.boxPoints(grown))
+        return [BarcodeHit("Undecoded2D", polygon, _rect_box(grown).clamp(w, h), "", False)]
     return []
 
 
