@@ -262,3 +262,18 @@ def test_ppocr_signage_without_spaces_is_not_phi():
     rules = PhiRules(allow=("St. Luke's Medical Center",))
     for reading in ("St.Luke'sMedical Center", "Visiting Hours 8am-8pm", "Room730", "VISITOR"):
         assert labels(pp_line(reading), rules=rules) == set(), reading
+
+
+def test_a_label_is_redacted_with_its_value():
+    """Left beside its covered value, "SSN:" was read again in the re-check of the copy with
+    the cover's edge as a new field, round after round (a form that never converged)."""
+    ln = line("SSN: 285-42-1234")
+    dets = classify([ln])
+    assert covered(dets, ln, 0) == "ssn" and covered(dets, ln, 1) == "ssn"
+    young = line("Age: 45")
+    assert covered(classify([young]), young, 0) is None  # no old age: neither label nor value
+
+
+def test_an_a_read_for_a_4_in_a_number_is_undone():
+    # an upside-down "4/27/26" read "A/27/26" with confidence by PP-OCR
+    assert labels(line("A/27/26")) == {"date"}

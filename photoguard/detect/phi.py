@@ -26,7 +26,7 @@ from photoguard.detect import wordgeom as geom
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "3"
+VERSION = "4"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +123,11 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
                 kinds[i] = kinds[i] if kinds[i] not in (None, "text") else "name"
     for i in allowed:
         kinds[i] = "allowed"
-    for start, end, kind in _labelled_values(p, rules.min_conf):
-        for i in _words_in(p, start, end):
-            if kind == "age" and not _old_age(p.line.words[i]):
-                continue
+    for start, end, stop, kind in _labelled_values(p, rules.min_conf):
+        value = _words_in(p, end, stop)
+        if kind == "age":
+            value = [i for i in value if _old_age(p.line.words[i])]
+        for i in (*_words_in(p, start, end), *value) if value else ():
             kinds[i] = kind
     for i in _deny_words(p, rules.deny_names):
         kinds[i] = "name"
@@ -163,8 +164,11 @@ def _old_age(word) -> bool:
     return not digits or int(digits) >= 90 or not text.isdigit()
 
 
-def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]]:
-    """(start, end, kind) of each label's value: from the label to the next label or the end.
+def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, int, str]]:
+    """(start, end, stop, kind) of each labelled field: the label from start to end, its value
+    from there up to the next label or the end. The label is redacted with its value: left
+    beside a covered value, the re-check of the copy read it with the cover's edge as a new
+    field, one round after another (a form that did not converge in 3 rounds).
 
     A label without its colon (``Age 92``, ``MRN 004829``) counts only when OCR read it with
     confidence: in the garbage Tesseract reads from photo textures, words such as ``age`` or
@@ -177,11 +181,11 @@ def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, str]
         or ";" in m.group(0)
         or min(p.line.words[i].conf for i in _words_in(p, m.start(), m.end())) >= min_conf
     ]
-    for k, (_, end, kind) in enumerate(found):
+    for k, (start, end, kind) in enumerate(found):
         stop = found[k + 1][0] if k + 1 < len(found) else len(text)
         # a "value" of punctuation only is the edge of a box or a rule line read as a dash
         if stop > end and any(c.isalnum() for c in text[end:stop]):
-            yield end, stop, kind
+            yield start, end, stop, kind
 
 
 def _name_words(p: _Line) -> list[tuple[int, ...]]:

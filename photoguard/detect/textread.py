@@ -7,9 +7,9 @@ at 0.998 in both readers, and it is sure that an upside-down "6/9/69" is upright
 turn is read too wherever the classifier is less sure than ``FLIP_SURE``, the first reading is
 not confident, or it is made of characters that still read as characters upside down; a box
 about as thick as it is long (``SQUARE``: a short word, upright or on its side) is read in both
-quarter turns as well. The most confident reading decides "read with confidence"; every reading
-taken is kept, and the line is PHI when any of them classifies as PHI (``text.classify_lines``):
-fail closed.
+quarter turns as well. The most confident reading of the two half turns decides "read with
+confidence" (a quarter turn's reading is classified only); every reading taken is kept, and the
+line is PHI when any of them classifies as PHI (``text.classify_lines``): fail closed.
 
 **Read with confidence** (``confident``): PP-OCR's mean character probability at least
 ``PP_CONF``; or Tesseract's every word at least ``TESS_CONF`` (and about as many characters as
@@ -42,10 +42,11 @@ TESS_CONF = 75.0
 """Tesseract word confidence from which every word of a line must be read to be trusted.
 bench/textcal.py (same 450 lines): 1.5 % of readings at or above it are wrong (2/136), 3.4 % at
 70."""
-AGREE_PP = 2.0
-"""PP-OCR confidence from which a reading that Tesseract confirms is trusted (see ``agree``);
-above 1: not in use until calibrated."""
-AGREE_TESS = 101.0
+AGREE_PP = 0.5
+"""PP-OCR confidence from which a reading that Tesseract confirms is trusted (``agree``).
+bench/textcal.py (same 450 lines): agreement at 0.5 / 30 adds 6 lines neither threshold accepts
+(1 wrong, a decoy; 2 PHI lines, both right); all confident readings stay 1.1 % wrong (3/274)."""
+AGREE_TESS = 30.0
 """Tesseract's lowest word confidence for the same (``agree``)."""
 AGREE_MIN = 3
 """Letters and digits two agreeing readings must have (a lone "1" agrees by chance)."""
@@ -94,7 +95,10 @@ def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox]) -> list[LineRead]:
         readings[i].append(r)
     out = []
     for tried, read in zip(tries, readings, strict=True):
-        k = max(range(len(read)), key=lambda j: _quality(read[j]))  # ties: the classifier's
+        # the best of the half turns decides; a quarter turn's reading (a short word on its
+        # side) is only classified: confident garbage read across a line must not vouch for it
+        along = [j for j, (b, _) in enumerate(tried) if b is tried[0][0]]
+        k = max(along, key=lambda j: _quality(read[j]))  # ties: the classifier's turn
         others = tuple(r for j, r in enumerate(read) if j != k)
         out.append(LineRead(tried[k][0], tried[k][1], read[k], others))
     return _second_crop(rgb, out)
