@@ -222,3 +222,19 @@ def test_small_text_on_a_large_photo_is_redacted(tmp_path):
     assert result.verdict is Verdict.REDACT and out is not None, result.reasons
     for outline in outlines:
         assert ink_left(image, out, outline) < 1 / 3
+
+
+@pytest.mark.parametrize("size", [(1200, 900), (2400, 1800)])
+def test_small_blurred_card_text_on_a_small_photo_is_redacted(tmp_path, size):
+    """11 px lines, out of focus, on a photo the DB detector sees at 1600 px or less: at that
+    scale the card's lines melt into one blob (and a line next to the ones it finds is not
+    found at all). The second, finer look around what it found finds every line."""
+    import cv2
+
+    lines = [("Patient: Maria Okafor", 11), ("DOB: 03/14/1962", 11), ("MRN 00482913", 11)]
+    image, outlines = card_image(lines, 3, size=size)
+    image = cv2.GaussianBlur(image, (0, 0), 1.6)
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    for outline in outlines:
+        assert ink_left(image, out, outline) < 1 / 3

@@ -231,12 +231,12 @@ def fine_lines(rgb: np.ndarray, gray: np.ndarray, det_scale: float, coarse) -> l
             box = type(b)(b.cx + x0, b.cy + y0, b.length, b.thickness, b.angle, b.score, "db")
             # a copy of a line already found in an overlapping tile is covered by it
             same = [c for c in (*coarse, *out) if c.thickness <= 2 * box.thickness]
-            if box.thickness <= top and _covered(same, box) < 0.5:
+            if box.thickness <= top and covered(same, box) < 0.5:
                 out.append(box)
     return out
 
 
-def _covered(boxes, box: LineBox) -> float:
+def covered(boxes, box: LineBox) -> float:
     """Share of ``box`` inside the union of ``boxes`` (full-resolution pixels)."""
     import cv2
     import numpy as np

@@ -3,7 +3,9 @@
 1. **Where is text.** PP-OCR's DB detector (a learned scene-text model) finds lines; the glyph
    finder (``textregions``) adds candidates it missed, each kept only when the detector's
    probability map supports it (``_SUPPORT``): texture that merely looks like glyphs is
-   dropped unread, so rule 3 does not paint over it.
+   dropped unread, so rule 3 does not paint over it. Around what was found, the detector looks
+   again at a finer scale (``secondlook``), and small text on large photos is found in tiles
+   (``smalltext``).
 2. **Two readers.** PP-OCR recognition reads every line in the turns ``textread`` chooses
    (the angle classifier's, the half turn where it is not sure, both quarter turns of a
    square box); Tesseract reads the same line as PP-OCR read it best.
@@ -26,6 +28,7 @@ from photoguard.detect import base, ocr_angle
 from photoguard.detect import ocr_ppocr as pp
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
+from photoguard.detect.secondlook import finer_lines
 from photoguard.detect.smalltext import fine_lines
 from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_boxes
 from photoguard.detect.textread import confident_pp as _confident_pp
@@ -49,7 +52,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "5"
+VERSION = "6"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -60,6 +63,11 @@ _WEAK = 0.002
 confidence (a blurred decoy line); below it they are dropped unread."""
 _ASPECT = 1.8  # an unconfident candidate shorter than this many thicknesses is not a line
 _UNREAD_SUPPORT = 0.1  # DB support a glyph candidate read without confidence needs
+_SURE = 0.5
+"""DB support from which a glyph candidate is text even when recognition reads nothing of it
+(blurred lines of a small form: DB 0.95-0.99, PP-OCR '' or one letter)."""
+_HALF_READ = 0.5  # PP-OCR confidence from which four or more characters read make a DB line text
+_SURE_DB = 0.7  # the same for a DB line's own score (with glyphs, not one flat grey)
 _FLAT = 0.45  # a crop this much one grey is a filled box, not blurred text (see _is_text)
 _COVERED = 0.5  # a glyph candidate this much inside DB lines is the same text
 
@@ -117,12 +125,16 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     rgb = np.ascontiguousarray(rgb)
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     boxes, pm = pp.detect_lines(rgb)
-    boxes += fine_lines(rgb, gray, pp.det_scale(rgb.shape), boxes)
+    regions = find_text_regions(gray)
+    scale = pp.det_scale(rgb.shape)
+    glyph_lines = [replace(b, score=pm.support(b)) for b in map(_padded, regions)]
+    boxes += finer_lines(rgb, scale, boxes, glyph_lines)
+    boxes += fine_lines(rgb, gray, scale, boxes)
     first = read_boxes(rgb, boxes)
     # DB lines read with confidence cover the glyph finder's candidates; one read badly does
     # not (a DB blob can weld a line to a blank card beside it: the line is then read alone)
     sure = [b for b, lr in zip(boxes, first, strict=True) if _confident_pp(lr.reading)]
-    extra = _glyph_candidates(gray, sure, pm)
+    extra = _glyph_candidates(gray, regions, sure, pm)
     candidates = [(b, None) for b in boxes] + extra
     reads = first + read_boxes(rgb, [b for b, _ in extra])
     kept = [
@@ -158,19 +170,29 @@ def _is_text(box: pp.LineBox, reading: pp.Reading) -> bool:
     Read with confidence: yes. Otherwise a DB line needs glyph-sized ink, or (blurred text,
     whose glyphs melt together) a crop not dominated by one flat grey: the DB detector also
     fires on solid rectangles (a redaction fill in the re-check of a copy) and their edges. A
-    glyph-finder line needs, besides glyphs, the DB map's support."""
+    glyph-finder line needs, besides glyphs, the DB map's support; where that support is
+    ``_SURE``, the line is text even when recognition reads nothing of it."""
     if _confident_pp(reading):
         return True
+    inked = reading.glyphs >= 2 or reading.flat < _FLAT
+    if box.source == "glyphs" and box.score >= _SURE and inked:
+        return True  # glyphs where the DB map is sure of text: text, whatever was read of it
+    line = box.length >= _ASPECT * box.thickness
+    if box.source == "db" and line and box.score >= _SURE_DB and reading.glyphs >= 2:
+        return True  # a sure DB line with ink, read as (almost) nothing: blurred text
     # one character, or a blob as tall as it is long (a cup's rim, an ear), is no line of text
-    if sum(c.isalnum() for c in reading.chars) < 2 or box.length < _ASPECT * box.thickness:
+    if sum(c.isalnum() for c in reading.chars) < 2 or not line:
         return False
     if box.source == "db":
-        return reading.glyphs >= 2 or reading.flat < _FLAT
+        # a blurred line on a card's margin: one melted glyph blob, much flat paper, and yet
+        # read almost with confidence: text (a filled box reads as nothing of that length)
+        read = reading.confidence >= _HALF_READ and sum(c.isalnum() for c in reading.chars) >= 4
+        return inked or read
     # too soft for glyph blobs: then the DB map must be sure it is text
     return box.score >= (_UNREAD_SUPPORT if reading.glyphs >= 2 else 3 * _UNREAD_SUPPORT)
 
 
-def _glyph_candidates(gray, boxes, pm) -> list[tuple[pp.LineBox, _Region]]:
+def _glyph_candidates(gray, regions, boxes, pm) -> list[tuple[pp.LineBox, _Region]]:
     """Glyph-finder lines the DB detector did not already cover, kept where its probability
     map supports them (texture scores ~0 there and is dropped unread)."""
     import cv2
@@ -181,7 +203,7 @@ def _glyph_candidates(gray, boxes, pm) -> list[tuple[pp.LineBox, _Region]]:
         cv2.fillPoly(covered, [np.round(b.corners() * (pm.sx, pm.sy)).astype(np.int32)], 1.0)
     db_mask = pp.ProbMap(covered, pm.sx, pm.sy)
     out = []
-    for region in find_text_regions(gray):
+    for region in regions:
         if pm.support(_padded(region)) < _WEAK:
             continue
         for reg in split_block(gray, region):

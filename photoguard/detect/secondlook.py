@@ -1,0 +1,115 @@
+"""A second, finer look around the text the coarse pass found.
+
+The DB detector sees a photo at 1600 px (``ocr_ppocr.DET_SIDE``): blurred or faint lines of 8-16
+px (a form's handwritten values, the rows of a small card) are often below what it fires on at
+that scale, a block of small lines melts into one blob, and a line next to the ones it finds
+may not be found at all. Text rarely comes alone, so the places around what it found are read
+again:
+
+1. **Seeds.** Every coarse DB line, every coarse blob the detector is fairly sure of
+   (``_BLOCK``: a card whose lines melted together), and every glyph-finder line the DB map
+   confirms (``_SEED``, the support ``detect.text`` accepts it at). A line is padded by
+   ``_REACH`` of its height on every side (a card's value column sits several line heights
+   beside its labels), at most ``_MAX_PAD``; a blob by about its own height.
+2. **Tiles.** Overlapping padded seeds merge where their bounding rectangle is no larger than
+   the two (text on one card is one tile; seeds scattered over a texture stay apart).
+3. **Finer scale.** The DB detector reads each tile at ``_FINER`` times the coarse scale, at
+   least at full resolution (photos the detector saw at 1600 px or less are enlarged); its
+   line-shaped lines join the coarse ones when no coarse line of about their size covers them.
+
+A crowd photo has about one coarse line and few confirmed glyph lines, so this costs it little;
+a photo full of text pays a few tile runs. Nothing is capped: every tile is read.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from photoguard.detect.ocr_ppocr import LineBox
+
+_FINER = 1.5  # a tile is seen at this many times the coarse scale, at least at full resolution
+_MAX_SCALE = 2.0  # and at most at this many times full resolution
+_BLOCK = 0.6  # a coarse blob this sure (DB score) seeds a tile even when it is no line
+_SEED = 0.02  # DB support from which a glyph-finder line is a seed (text.py's _SUPPORT)
+_REACH = 4.0  # a seed is padded by this many of its heights on every side
+_LINE = 2.0  # a finer line shorter than this many thicknesses is texture, not a line
+_MAX_PAD = 160  # most a seed is padded by (px, full resolution)
+_MIN_TILE = 96  # smallest tile side (px, full resolution)
+
+
+def finer_lines(
+    rgb: np.ndarray, det_scale: float, coarse: list[LineBox], glyph_lines: list[LineBox]
+) -> list[LineBox]:
+    """DB lines found in tiles around the line-shaped ``coarse`` lines and the glyph-finder
+    lines the DB map supports (``glyph_lines``, their ``score`` that support), read at a finer
+    scale, minus those a coarse line of about their size already covers."""
+    import numpy as np
+
+    from photoguard.detect import ocr_ppocr as pp
+    from photoguard.detect.smalltext import covered
+
+    h, w = rgb.shape[:2]
+    scale = min(_MAX_SCALE, max(1.0, _FINER * det_scale))
+    seeds = [_seed(b) for b in coarse if b.length >= _LINE * b.thickness or b.score >= _BLOCK]
+    seeds += [_seed_box(b.corners(), b.thickness) for b in glyph_lines if b.score >= _SEED]
+    out: list[LineBox] = []
+    for x0, y0, x1, y1 in _tiles(seeds, w, h):
+        for b in pp.detect_tile(np.ascontiguousarray(rgb[y0:y1, x0:x1]), scale):
+            box = type(b)(b.cx + x0, b.cy + y0, b.length, b.thickness, b.angle, b.score, "db")
+            same = [c for c in (*coarse, *out) if c.thickness <= 2 * box.thickness]
+            if box.length >= _LINE * box.thickness and covered(same, box) < 0.5:
+                out.append(box)
+    return out
+
+
+def _tiles(seeds, w: int, h: int) -> list[tuple[int, int, int, int]]:
+    """Seeds padded by ``_REACH`` of their line height, clipped to the image; two tiles that
+    overlap merge when their bounding rectangle is no larger than the two together (so a card
+    is one tile, and seeds scattered over a texture never make one tile of the whole photo)."""
+    rects = []
+    for x0, y0, x1, y1, line in seeds:
+        pad = max(min(_REACH * line, _MAX_PAD), (_MIN_TILE - min(x1 - x0, y1 - y0)) / 2)
+        rects.append(
+            (
+                max(0, int(x0 - pad)),
+                max(0, int(y0 - pad)),
+                min(w, int(x1 + pad) + 1),
+                min(h, int(y1 + pad) + 1),
+            )
+        )
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                a, b = rects[i], rects[j]
+                if a[0] >= b[2] or b[0] >= a[2] or a[1] >= b[3] or b[1] >= a[3]:
+                    continue
+                u = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                if _area(u) <= _area(a) + _area(b):
+                    rects[i] = u
+                    del rects[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return rects
+
+
+def _area(r) -> int:
+    return (r[2] - r[0]) * (r[3] - r[1])
+
+
+def _seed(b: LineBox) -> tuple[float, float, float, float, float]:
+    """A coarse line as a seed; a blob as thick as it is long (a block of lines melted into one
+    at the coarse scale, or texture) reaches only a line's height around itself."""
+    line = b.thickness if b.length >= _LINE * b.thickness else b.thickness / _REACH
+    return _seed_box(b.corners(), line)
+
+
+def _seed_box(corners, line: float) -> tuple[float, float, float, float, float]:
+    xs, ys = corners[:, 0], corners[:, 1]
+    return float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()), float(line)
