@@ -277,3 +277,32 @@ def test_a_label_is_redacted_with_its_value():
 def test_an_a_read_for_a_4_in_a_number_is_undone():
     # an upside-down "4/27/26" read "A/27/26" with confidence by PP-OCR
     assert labels(line("A/27/26")) == {"date"}
+
+
+def test_an_identifier_printed_in_groups_is_a_record_number():
+    # "ID 293-704" read with confidence by both readers was published: six digits in groups
+    for text in ("ID 293-704", "293-704", "316-87147", "12-345-678", "Acct 437 - 90952"):
+        assert labels(line(text)) == {"mrn"}, text
+        assert labels(pp_line(text.replace(" ", ""))) == {"mrn"}, text
+    # a number in groups with fewer digits is no record number
+    for text in ("Pain scale 0-10", "Room 12-3", "Beds 1-12", "Open 9-17"):
+        assert labels(line(text)) == set(), text
+
+
+def test_a_date_with_a_month_name_survives_both_readers_habits():
+    # the month of "05-Dec-1978" was read as digits ("0ec") before the date was matched;
+    # PP-OCR reads "Apr 10, 1983" as "Apr10.1983"
+    for text in ("05-Dec-1978", "10-Jul-2013", "Apr 10, 1983", "Jan 10. 2008"):
+        assert labels(line(text)) == {"date"}, text
+    for reading in ("05-Dec-1978", "Apr10.1983", "DOB:10-Jul-2013"):
+        assert labels(pp_line(reading)) & {"date", "dob"}, reading
+
+
+def test_an_initial_run_into_the_number_before_it_is_still_a_name():
+    # "124 I. Smith": PP-OCR reads "1241.Smith", Tesseract "124 l. Smith"
+    assert "name" in labels(pp_line("1241.Smith"))
+    assert "name" in labels(line("124 l. Smith"))
+    assert "name" in labels(pp_line("124J.Smith"))
+    # a numbered instruction is not a name
+    for text in ("1. Wash hands", "Step 1. Remove cap", "Level 3. East"):
+        assert labels(line(text)) == set(), text

@@ -26,7 +26,7 @@ from photoguard.detect import wordgeom as geom
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "4"
+VERSION = "5"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +103,10 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
             if any(c.isalnum() for c in w.text):
                 kinds[i] = "text"
     for kind, rx in pat.PATTERNS:
-        source = numeric if kind in ("ssn", "phone", "date", "mrn") else p.text
-        for m in rx.finditer(source):
+        # numbers as read and with letter-for-digit swaps undone; both, since undoing them
+        # in a token that is mostly digits also turns the month of "05-Dec-1978" into "0ec"
+        numbers = (numeric, p.text) if kind in ("ssn", "phone", "date", "mrn") else (p.text,)
+        for m in (m for source in numbers for m in rx.finditer(source)):
             if kind == "date" and not _plausible_date(m.group(0)):
                 continue
             hit = _words_in(p, m.start(), m.end())

@@ -90,12 +90,16 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?<!\d)(?:\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})|(?:19|20)\d{2}[/.-]\d{1,2}[/.-]\d{1,2})(?!\d)",
         ),
         ("date", rf"(?<!\d)\d{{1,2}}[\s/.-]*{MONTH}[\s/.,-]*\d{{2,4}}(?!\d)"),
-        ("date", rf"\b{MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?,?\s*\d{{4}}(?!\d)"),
+        # PP-OCR reads the comma as a period and drops the spaces: "Apr10.1983"
+        ("date", rf"\b{MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?[,.]?\s*\d{{4}}(?!\d)"),
         ("date", r"(?<![\d/])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])"),
         ("age", r"(?<!\d)(?:9\d|1[01]\d)\s*(?:y/?o|yo|yrs?|years?(?:\s*old)?)\b"),
         ("zip", r"\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?(?!\d)|(?<!\d)\d{5}-\d{4}(?!\d)"),
         ("address", r"p\.?\s*o\.?\s*box\s+\d+"),
         ("mrn", r"(?<![\w])[A-Z]{0,3}#?\d{6,}(?![\w])"),
+        # the same number printed in groups ("293-704", "12-345-678"; Tesseract may read a
+        # space beside the hyphen): six digits or more in all, none of them a date or phone
+        ("mrn", r"(?<![\w-])[A-Z]{0,3}#?(?=(?:\s?-?\s?\d){6})\d+(?:\s?-\s?\d+)+(?![\w-])"),
         ("name", r"\b(?:mr|mrs|ms|miss|mx)\.?\s+(?-i:[A-Z][a-z'-]+)"),
     )
 )
@@ -105,7 +109,12 @@ LAST_FIRST = re.compile(
     r"|(?<![\w])([A-Z][A-Z'-]+)\.\s*([A-Z][A-Z'-]+)(?:\s+[A-Z]\.?)?(?![\w])"
 )
 SEX_MARKER = re.compile(r"[\[(](?:M|F|U|O|X)[\])]")
-INITIAL = re.compile(r"(?<![\w])[A-Z]\.\s?[A-Z][a-z'-]{2,}")
+INITIAL = re.compile(
+    r"(?<![A-Za-z])[A-Z]\.\s?[A-Z][a-z'-]{2,}"
+    # an initial I read as 1, l or | where a reader ran it into the number before it
+    # ("124 I. Smith" read "1241.Smith" or "124 l. Smith")
+    r"|(?:(?<=\d)|(?<=\d\s))[1l|]\.\s?[A-Z][a-z'-]{2,}"
+)
 DIGITISH = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8", "A": "4"}
 )
