@@ -306,3 +306,11 @@ def test_an_initial_run_into_the_number_before_it_is_still_a_name():
     # a numbered instruction is not a name
     for text in ("1. Wash hands", "Step 1. Remove cap", "Level 3. East"):
         assert labels(line(text)) == set(), text
+
+
+def test_a_name_in_capitals_read_without_comma_or_spaces_is_a_name():
+    # PP-OCR reads a wristband's "OKAFOR, HIROSHI A" as "OKAFORHIROSHIA"
+    for reading in ("OKAFORHIROSHIA", "BROWNGRACED", "DUBOISROBERTS", "SMITHJAMES"):
+        assert labels(pp_line(reading)) == {"name"}, reading
+    for reading in ("PATIENTSUMMARY", "PEDIATRICS", "EMERGENCY", "RADIOLOGY", "HANDHYGIENE"):
+        assert labels(pp_line(reading)) == set(), reading

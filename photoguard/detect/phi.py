@@ -26,7 +26,7 @@ from photoguard.detect import wordgeom as geom
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "5"
+VERSION = "6"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +208,27 @@ def _name_words(p: _Line) -> list[tuple[int, ...]]:
         for j in (alpha[k - 1] if k else None, alpha[k + 1] if k + 1 < len(alpha) else None):
             if j is not None and _capitalised(words[j]):
                 groups.append((i, j))
+    groups += [(i,) for i, w in enumerate(words) if _glued_name(w)]
     # DICOM-style overlays: "LAST FIRST [M]" -- up to three capitalised words before a sex marker
     for m in pat.SEX_MARKER.finditer(p.text):
         before = [i for i in _words_in(p, 0, m.start()) if _capitalised(words[i])][-3:]
         if before:
             groups.append(tuple(before))
     return [g for g in groups if g]
+
+
+def _glued_name(word: str) -> bool:
+    """``LAST, FIRST M`` in capitals as PP-OCR reads it without comma and spaces
+    ("OKAFORHIROSHIA"): a surname of 3+ letters, a given name of 4+, perhaps an initial."""
+    if len(word) < 8 or not word.isupper() or not word.isalpha():
+        return False
+    low = word.lower()
+    return any(
+        low[k : len(low) - tail] in pat.GIVEN
+        and not any(len(x) >= 4 and x in low[:k] for x in pat.NOT_NAME)  # "PATIENTSUMMARY"
+        for tail in (0, 1)
+        for k in range(3, len(low) - tail - 3)
+    )
 
 
 def _address_words(p: _Line) -> set[int]:
