@@ -20,20 +20,38 @@ def test_workers_share_the_cores_out():
     assert workers.threads_per_worker(4 * cores) == 1
 
 
-def test_worker_init_sets_the_threads_every_onnxruntime_session_uses():
+def test_worker_init_sets_the_threads_every_onnxruntime_session_and_opencv_use():
     code = (
         "from photoguard import workers\n"
         "from photoguard.detect import runtime\n"
         "from photoguard.detect.centerface import load_model\n"
-        "import os\n"
+        "import os, cv2\n"
         "workers.worker_init(3, None, os.getppid())\n"
-        "print(runtime.threads(), load_model().session.get_session_options().intra_op_num_threads)"
+        "print(runtime.threads(), load_model().session.get_session_options().intra_op_num_threads,"
+        " cv2.getNumThreads())"
     )
     env = {k: v for k, v in os.environ.items() if k != "PHOTOGUARD_THREADS"}
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
-    assert out.stdout.split() == ["3", "3"]
+    assert out.stdout.split() == ["3", "3", "3"]
+
+
+def test_a_worker_of_a_pool_runs_opencv_on_its_share_of_the_cores():
+    """Each worker's OpenCV gets cores / workers threads (by default it takes every core)."""
+    from photoguard.scan import CheckContext
+    from photoguard.settings import load_settings
+
+    ctx = CheckContext(settings=load_settings(None))
+    with workers.Workers(ctx, 2) as pool:
+        seen = pool.call(_opencv_threads)
+    assert seen == workers.threads_per_worker(2)
+
+
+def _opencv_threads(_ctx):
+    import cv2
+
+    return cv2.getNumThreads()
 
 
 _PARENT_OF_WORKERS = """
