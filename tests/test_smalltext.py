@@ -6,14 +6,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import textset  # noqa: E402
-from photoguard.detect.smalltext import small_text_tiles  # noqa: E402
+from text_support import font  # noqa: E402
 
-FONT = textset.FONT_DIR / "DejaVuSans.ttf"
+from photoguard.detect.smalltext import small_text_tiles  # noqa: E402
 
 
 def photo_with_small_text(at=(2600, 1700), size: int = 9) -> np.ndarray:
@@ -25,7 +24,7 @@ def photo_with_small_text(at=(2600, 1700), size: int = 9) -> np.ndarray:
     x, y = at
     d.rectangle((x - 20, y - 20, x + 220, y + 60), fill=(245, 245, 240))
     for i, text in enumerate(("Patient: Maria Okafor", "DOB: 03/14/1962", "MRN 00482913")):
-        d.text((x, y + 13 * i), text, font=ImageFont.truetype(str(FONT), size), fill=(20, 20, 20))
+        d.text((x, y + 13 * i), text, font=font(size), fill=(20, 20, 20))
     return np.asarray(im.convert("L"))
 
 

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conftest import unavailable  # noqa: E402
+from text_support import font, tesseract  # noqa: E402, F401
 
 from bench import textset  # noqa: E402
 from photoguard.detect import ocr_tesseract  # noqa: E402
@@ -23,20 +22,7 @@ from photoguard.detect.text import OcrLine, TextDetector, read_text, tesseract_v
 from photoguard.errors import EnvironmentProblem  # noqa: E402
 from photoguard.types import RegionKind  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _tesseract():
-    if shutil.which("tesseract") is None:
-        unavailable("needs tesseract-ocr (apt-get install tesseract-ocr)")
-
-
-FONT = textset.FONT_DIR / "DejaVuSans.ttf"
-
-
-def font(size: int):
-    return (
-        ImageFont.truetype(str(FONT), size) if FONT.exists() else ImageFont.load_default(size=size)
-    )
+pytestmark = pytest.mark.usefixtures("tesseract")
 
 
 def card(lines: list[str], size: int = 28, fg=(20, 20, 20), bg=(250, 250, 250)) -> Image.Image:

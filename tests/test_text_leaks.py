@@ -7,37 +7,25 @@ kept when at least two thirds of its ink is unchanged (the rules of shared/tools
 
 from __future__ import annotations
 
-import shutil
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conftest import unavailable  # noqa: E402
+from text_support import font, tesseract  # noqa: E402, F401
 
 from bench import textset  # noqa: E402
 from photoguard.pipeline import CheckContext, redact_paths  # noqa: E402
 from photoguard.settings import load_settings  # noqa: E402
 from photoguard.types import Verdict  # noqa: E402
 
-
-@pytest.fixture(autouse=True)
-def _tesseract():
-    if shutil.which("tesseract") is None:
-        unavailable("needs tesseract-ocr (apt-get install tesseract-ocr)")
-
-
-FONT = textset.FONT_DIR / "DejaVuSans.ttf"
-
-
-def font(size: int):
-    return ImageFont.truetype(str(FONT), size)
+pytestmark = pytest.mark.usefixtures("tesseract")
 
 
 def redact(tmp_path: Path, image: np.ndarray):
