@@ -279,6 +279,12 @@ def throughput_table(stages, floor: Times, deface: Times, presidio: Times | None
     return lines
 
 
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
 def presidio_version() -> str:
     from bench.peers import presidio_version as version
 
@@ -319,6 +325,7 @@ def main(argv=None) -> int:
     ]
     one, two = workers[1][0], workers[2][0]
     steady = {n: w[2] for n, w in workers.items()}
+    busy = {n: w[3] / w[2] for n, w in workers.items() if w[2] > 0}  # CPU-s per wall s
     lines += [
         f"- deface / full check: **{med(deface.wall) / med(check.wall):.2f}x** wall, "
         f"{med(deface.cpu) / med(check.cpu):.2f}x CPU (goal: >= 3x)",
@@ -330,6 +337,12 @@ def main(argv=None) -> int:
         f"- parallel efficiency, 2 workers vs 1 (CLI): {one / (2 * two):.2f} "
         f"({one / two:.2f}x throughput); start-up taken out: "
         f"{steady[1] / (2 * steady[2]):.2f}",
+        "- cores kept busy past start-up (CPU-s / wall s): "
+        + ", ".join(f"{n} worker(s) {b:.2f}" for n, b in busy.items())
+        + f" of {_cores()}: one process runs onnxruntime and OpenCV on every core, so at the "
+        f"same CPU-s per photo more workers can raise throughput at most "
+        f"{_cores() / busy.get(1, 1.0):.2f}x (cores / one worker's figure; efficiency at most "
+        f"that / {_cores()})",
         "- start-up of a run (imports, registry, model loads; the first N photos' run less N "
         "photos past them): "
         + "; ".join(
