@@ -226,3 +226,25 @@ def test_small_blurred_card_text_on_a_small_photo_is_redacted(tmp_path, size):
     assert result.verdict is Verdict.REDACT and out is not None, result.reasons
     for outline in outlines:
         assert ink_left(image, out, outline) < 1 / 3
+
+
+@pytest.mark.parametrize("turn", [96, -84])
+def test_small_blurred_lines_of_a_card_on_its_side_are_redacted(tmp_path, turn):
+    """A card of 11 px lines, out of focus, turned on its side: the DB detector finds no line
+    of it at any scale (one blob at 1600 px, nothing at full resolution), only on a copy of the
+    place turned so that its lines run left to right (the second look turns a tile whose seeds
+    run steeply). Each line is redacted."""
+    import cv2
+
+    lines = [
+        ("Patient: Maria Okafor", 11),
+        ("DOB: 03/14/1962", 11),
+        ("MRN 00482913", 11),
+        ("Phone 555-201-7788", 11),
+    ]
+    image, outlines = card_image(lines, turn, size=(2400, 1800))
+    image = cv2.GaussianBlur(image, (0, 0), 1.6)
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    for outline in outlines:
+        assert ink_left(image, out, outline) < 1 / 3

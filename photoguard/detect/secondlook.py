@@ -16,6 +16,11 @@ again:
 3. **Finer scale.** The DB detector reads each tile at ``_FINER`` times the coarse scale, at
    least at full resolution (photos the detector saw at 1600 px or less are enlarged); its
    line-shaped lines join the coarse ones when no coarse line of about their size covers them.
+4. **Turned.** The DB detector finds lines tilted up to about 15 degrees as they are; steeper
+   ones (a form on its side, a wristband at 35 degrees) it misses or melts into one blob at every
+   scale. Where a tile's seeds run steeply (``_directions``: their angles, each seed voting with
+   its length), the tile is also read on a copy turned so that those lines run left to right,
+   and the lines found there are mapped back (``turned_lines``).
 
 A crowd photo has about one coarse line and few confirmed glyph lines, so this costs it little;
 a photo full of text pays a few tile runs. Nothing is capped: every tile is read.
@@ -38,6 +43,11 @@ _REACH = 4.0  # a seed is padded by this many of its heights on every side
 _LINE = 2.0  # a finer line shorter than this many thicknesses is texture, not a line
 _MAX_PAD = 160  # most a seed is padded by (px, full resolution)
 _MIN_TILE = 96  # smallest tile side (px, full resolution)
+_TILT = 15.0  # a tile whose seeds run at least this far off the horizontal is also seen turned
+_BIN = 10.0  # seeds' directions are counted in bins of this many degrees
+_SHARE = 0.3  # a direction holding this share of the strongest's seed length is looked along
+_VOTE = 0.1  # DB support from which a glyph-finder seed has a say in the direction (hair: less)
+_ELONGATED = 1.3  # a seed this many thicknesses long has a direction (a rounder blob has none)
 
 
 def finer_lines(
@@ -55,13 +65,82 @@ def finer_lines(
     scale = min(_MAX_SCALE, max(1.0, _FINER * det_scale))
     seeds = [_seed(b) for b in coarse if b.length >= _LINE * b.thickness or b.score >= _BLOCK]
     seeds += [_seed_box(b.corners(), b.thickness) for b in glyph_lines if b.score >= _SEED]
+    votes = [b for b in coarse if b.length >= _LINE * b.thickness or b.score >= _BLOCK]
+    votes += [b for b in glyph_lines if b.score >= _VOTE]
     out: list[LineBox] = []
     for x0, y0, x1, y1 in _tiles(seeds, w, h):
-        for b in pp.detect_tile(np.ascontiguousarray(rgb[y0:y1, x0:x1]), scale):
+        tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
+        # where the seeds run steeply, the turned copies' lines come first: the upright run
+        # finds pieces across such lines, which must not cover the true ones
+        found = [
+            b for t in _directions(votes, (x0, y0, x1, y1)) for b in turned_lines(tile, t, scale)
+        ]
+        found += pp.detect_tile(tile, scale)
+        for b in found:
             box = type(b)(b.cx + x0, b.cy + y0, b.length, b.thickness, b.angle, b.score, "db")
             same = [c for c in (*coarse, *out) if c.thickness <= 2 * box.thickness]
             if box.length >= _LINE * box.thickness and covered(same, box) < 0.5:
                 out.append(box)
+    return out
+
+
+def _directions(votes: list[LineBox], rect) -> list[float]:
+    """The tilted directions text runs in inside ``rect``: the angles (deg, OpenCV's, mod 180)
+    of the seeds whose centre lies in it, each voting with its length for its ``_BIN``-degree
+    bin, where a bin holds at least ``_SHARE`` of the strongest's votes and is at least ``_TILT``
+    off the horizontal (the DB detector finds near-horizontal lines as they are, and misses
+    steeply tilted and vertical ones: a vertical form's lines melt into one blob)."""
+    x0, y0, x1, y1 = rect
+    bins: dict[int, list[float]] = {}
+    for b in votes:
+        if not (x0 <= b.cx < x1 and y0 <= b.cy < y1) or b.length < _ELONGATED * b.thickness:
+            continue
+        a = ((b.angle + 90.0) % 180.0) - 90.0
+        k = round(a / _BIN) % round(180 / _BIN)
+        bins.setdefault(k, []).append(a)
+        bins[k].append(b.length)
+    if not bins:
+        return []
+    weight = {k: sum(v[1::2]) for k, v in bins.items()}
+    top = max(weight.values())
+    out = []
+    for k, v in bins.items():
+        # angles measured from the bin's centre (-90 and 86 are 4 degrees apart)
+        centre = k * _BIN
+        off = [((a - centre + 90.0) % 180.0) - 90.0 for a in v[::2]]
+        mean = centre + sum(a * n for a, n in zip(off, v[1::2], strict=True)) / weight[k]
+        mean = ((mean + 90.0) % 180.0) - 90.0
+        if weight[k] >= _SHARE * top and abs(mean) >= _TILT:
+            out.append(mean)
+    return sorted(out)
+
+
+def turned_lines(tile: np.ndarray, turn: float, scale: float) -> list[LineBox]:
+    """DB lines of ``tile`` found on a copy turned by ``turn`` degrees (OpenCV's sense: lines at
+    that angle run left to right there) and running within ``_TILT`` of that direction, mapped
+    back into the tile's pixels."""
+    import cv2
+    import numpy as np
+
+    from photoguard.detect import ocr_ppocr as pp
+
+    h, w = tile.shape[:2]
+    rot = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
+    c, s = abs(rot[0, 0]), abs(rot[0, 1])
+    tw, th = int(np.ceil(w * c + h * s)), int(np.ceil(w * s + h * c))
+    rot[0, 2] += tw / 2 - w / 2
+    rot[1, 2] += th / 2 - h / 2
+    turned = cv2.warpAffine(
+        tile, rot, (tw, th), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    )
+    back = cv2.invertAffineTransform(rot)
+    out = []
+    for b in pp.detect_tile(turned, scale):
+        if abs(b.angle) > _TILT:
+            continue  # a line across the turn is the upright run's (or another turn's) to find
+        cx, cy = back @ (b.cx, b.cy, 1.0)
+        angle = ((b.angle + turn + 90.0) % 180.0) - 90.0
+        out.append(type(b)(float(cx), float(cy), b.length, b.thickness, angle, b.score, b.source))
     return out
 
 
