@@ -23,10 +23,18 @@ from dataclasses import dataclass
 
 from photoguard.detect import phi_patterns as pat
 from photoguard.detect import wordgeom as geom
+from photoguard.detect.phi_words import capitalised as _capitalised
+from photoguard.detect.phi_words import close as _close
+from photoguard.detect.phi_words import digitish as _digitish
+from photoguard.detect.phi_words import edit_distance as edit_distance
+from photoguard.detect.phi_words import glued_name as _glued_name
+from photoguard.detect.phi_words import norm as _norm
+from photoguard.detect.phi_words import old_age as _old_age
+from photoguard.detect.phi_words import plausible_date as _plausible_date
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "6"
+VERSION = "7"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,36 +144,6 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
     return kinds
 
 
-def _digitish(token: str) -> str:
-    """OCR's letter-for-digit swaps undone in tokens that are mostly digits."""
-    digits = sum(c.isdigit() for c in token)
-    return (
-        token.translate(pat.DIGITISH)
-        if digits and digits >= 0.5 * sum(c.isalnum() for c in token)
-        else token
-    )
-
-
-def _plausible_date(s: str) -> bool:
-    nums = [int(x) for x in re.findall(r"\d+", s)]
-    if len(nums) == 2 and "/" in s:
-        return 1 <= nums[0] <= 12 and 1 <= nums[1] <= 31
-    if len(nums) < 3:
-        return True  # a month name is part of it
-    a, b, c = nums[:3]
-    if a > 31:  # ISO y-m-d
-        return 1 <= b <= 12 and 1 <= c <= 31
-    return (1 <= a <= 12 and 1 <= b <= 31) or (1 <= a <= 31 and 1 <= b <= 12)
-
-
-def _old_age(word) -> bool:
-    """Whether a labelled age's word may be 90 or over: anything but a number under 90, which
-    may carry its unit glued on as PP-OCR reads it (``78y``, ``78yo``, ``78yrs``)."""
-    text = re.sub(r"(?i)(?<=\d)(y|yo|yr|yrs|y/o)\.?$", "", word.text)
-    digits = re.sub(r"\D", "", _digitish(text))
-    return not digits or int(digits) >= 90 or not text.isdigit()
-
-
 def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, int, str]]:
     """(start, end, stop, kind) of each labelled field: the label from start to end, its value
     from there up to the next label or the end. The label is redacted with its value: left
@@ -217,20 +195,6 @@ def _name_words(p: _Line) -> list[tuple[int, ...]]:
     return [g for g in groups if g]
 
 
-def _glued_name(word: str) -> bool:
-    """``LAST, FIRST M`` in capitals as PP-OCR reads it without comma and spaces
-    ("OKAFORHIROSHIA"): a surname of 3+ letters, a given name of 4+, perhaps an initial."""
-    if len(word) < 8 or not word.isupper() or not word.isalpha():
-        return False
-    low = word.lower()
-    return any(
-        low[k : len(low) - tail] in pat.GIVEN
-        and not any(len(x) >= 4 and x in low[:k] for x in pat.NOT_NAME)  # "PATIENTSUMMARY"
-        for tail in (0, 1)
-        for k in range(3, len(low) - tail - 3)
-    )
-
-
 def _address_words(p: _Line) -> set[int]:
     """``<number> <Word>{1,3} <street suffix>``; the suffix matched OCR-tolerantly (Bivd)."""
     words = [_norm(w.text) for w in p.line.words]
@@ -249,40 +213,6 @@ def _address_words(p: _Line) -> set[int]:
                 hits.update(range(i, j + 1))
                 break
     return hits
-
-
-def _capitalised(w: str) -> bool:
-    return (
-        len(w) >= 2
-        and w[0].isupper()
-        and w.lower() not in pat.NOT_NAME
-        and w[1:].replace("'", "").replace("-", "").isalpha()
-    )
-
-
-def _norm(s: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", s.lower())
-
-
-def _close(a: str, b: str) -> bool:
-    """Equal up to OCR noise: edit distance 0 (<= 3 chars), 1 (<= 7), 2 (longer)."""
-    if a == b:
-        return True
-    budget = 0 if len(b) <= 3 else 1 if len(b) <= 7 else 2
-    if not budget or abs(len(a) - len(b)) > budget:
-        return False
-    return edit_distance(a, b) <= budget
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance: insertions, deletions and substitutions of one character."""
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
 
 
 def _phrase_hits(p: _Line, phrase: str) -> set[int]:
