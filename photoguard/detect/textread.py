@@ -14,10 +14,11 @@ line is PHI when any of them classifies as PHI (``text.classify_lines``): fail c
 **Read with confidence** (``confident``): PP-OCR's mean character probability at least
 ``PP_CONF``; or Tesseract's every word at least ``TESS_CONF`` (and about as many characters as
 PP-OCR saw); or both readers saying the same string (``agree``: letters and digits, O/0 and
-I/L/1 folded) at ``AGREE_PP`` / ``AGREE_TESS`` at least. Every threshold is calibrated by
-bench/textcal.py on labelled lines (at most 2 % of the readings it accepts are wrong); a line
-below all of them is redacted as unreadable, so a threshold set too high costs decoys, never a
-leak.
+I/L/1 folded) at ``AGREE_PP`` / ``AGREE_TESS`` at least; or the same string but for one
+character ("ROON" / "ROOM": ``near``) where that character is in no number and nothing in its
+place would make either reading PHI. Every threshold is calibrated by bench/textcal.py on
+labelled lines (at most 2 % of the readings it accepts are wrong); a line below all of them is
+redacted as unreadable, so a threshold set too high costs decoys, never a leak.
 """
 
 from __future__ import annotations
@@ -28,11 +29,10 @@ from typing import TYPE_CHECKING
 
 from photoguard.detect import ocr_angle
 from photoguard.detect import ocr_ppocr as pp
+from photoguard.types import Box, OcrLine, OcrWord
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from photoguard.types import OcrLine
 
 PP_CONF = 0.94
 """PP-OCR line confidence (mean character probability) from which a reading is trusted.
@@ -50,6 +50,18 @@ AGREE_TESS = 30.0
 """Tesseract's lowest word confidence for the same (``agree``)."""
 AGREE_MIN = 3
 """Letters and digits two agreeing readings must have (a lone "1" agrees by chance)."""
+NEAR_PP = 0.8
+"""PP-OCR confidence from which a reading Tesseract confirms but for one character is trusted
+(``near``). bench/textcal.py (775 labelled lines, hard-set seeds 0-3 and 7-10 + textset seed 0):
+near agreement at 0.8 / 0 / 8 adds 5 lines no other rule accepts, none wrong and no PHI among
+them; at 0.5 it adds "Elevators" read "Bevstors" / "Bevators" (both wrong); at NEAR_MIN 4 a lone
+"Priya" read "PRiya" / "PRiga" (PHI that no reading classifies). All confident readings: 1.1 %
+wrong before (5/436) and after (5/441)."""
+NEAR_TESS = 0.0
+"""Tesseract's lowest word confidence for the same (``near``): on textcal no floor above 0 keeps
+a wrong line out that NEAR_PP does not (Tesseract reads right words at 29)."""
+NEAR_MIN = 8
+"""Letters and digits the shorter of two nearly agreeing readings must have."""
 FLIP_SURE = 0.8
 """Probability the angle classifier must give its turn for the half turn not to be read."""
 SQUARE = 1.5
@@ -172,7 +184,8 @@ def agree(reading: pp.Reading, tess: list[OcrLine]) -> bool:
 
 def confident(reading: pp.Reading, tess: list[OcrLine]) -> bool:
     """Read with confidence: by PP-OCR (line confidence), by Tesseract (every word, and about
-    as many characters as PP-OCR saw, so a half-read line does not count), or by both agreeing."""
+    as many characters as PP-OCR saw, so a half-read line does not count), or by both agreeing
+    (exactly or ``near``ly)."""
     if confident_pp(reading):
         return True
     words = [w for line in tess for w in line.words]
@@ -180,4 +193,95 @@ def confident(reading: pp.Reading, tess: list[OcrLine]) -> bool:
     seen = sum(c.isalnum() for c in reading.chars)
     if words and min(w.conf for w in words) >= TESS_CONF and chars >= 0.8 * seen:
         return True
-    return agree(reading, tess)
+    return agree(reading, tess) or near(reading, tess)
+
+
+def near(reading: pp.Reading, tess: list[OcrLine]) -> bool:
+    """Both readers read the same string but for one character (``norm``, one edit: "ROON"
+    and "ROOM"), each at its ``NEAR_*`` confidence, on a line of ``NEAR_MIN`` letters and
+    digits or more. Never where the difference is or could be PHI: in a word with a digit on
+    either side (a date or a number read one digit off), or where any letter or digit in its
+    place makes either reading PHI (``phi.classify``: "Marla Okafor" is "Maria Okafor" one
+    letter on)."""
+    words = [w for line in tess for w in line.words]
+    if not words or reading.confidence < NEAR_PP or min(w.conf for w in words) < NEAR_TESS:
+        return False
+    return near_length(reading, words) >= NEAR_MIN
+
+
+def near_length(reading: pp.Reading, words: list[OcrWord]) -> int:
+    """The letters and digits of the shorter of two readings one safe edit apart (``near``,
+    before its thresholds); 0 where they are not."""
+    from photoguard.detect.phi import classify
+
+    line = pp.to_line(reading, _BIG)
+    if line is None or not words:
+        return 0
+    mine, theirs = [w.text for w in line.words], [w.text for w in words]
+    a, b = norm("".join(mine)), norm("".join(theirs))
+    at = _one_edit(a, b)
+    if at is None:
+        return 0
+    for texts, n, other, ocr in ((mine, a, b, line), (theirs, b, a, _one_line(words))):
+        spot = _spot(texts, at, len(n) < len(other))
+        if spot is None:
+            return 0
+        if any(c.isdigit() for c in texts[spot[0]]):
+            return 0  # a number read one character off may be another number
+        if any(classify([v]) for v in _variants(ocr, spot, len(n) - len(other))):
+            return 0
+    return min(len(a), len(b))
+
+
+def _one_edit(a: str, b: str) -> int | None:
+    """Where ``a`` and ``b`` differ when they are exactly one edit apart (a character changed,
+    or one more in the longer string, at that index); None otherwise."""
+    at = next(
+        (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b))
+    )
+    if len(a) == len(b) and at < len(a) and a[at + 1 :] == b[at + 1 :]:
+        return at
+    if abs(len(a) - len(b)) == 1 and (a[at + 1 :] == b[at:] or b[at + 1 :] == a[at:]):
+        return at
+    return None
+
+
+def _spot(texts: list[str], at: int, insert: bool) -> tuple[int, int] | None:
+    """(word, character) of the ``at``-th letter or digit of ``texts`` as ``norm`` counts them;
+    where a character is missing (``insert``) past the last one, just after the last."""
+    seen = 0
+    last = (0, 0)
+    for i, t in enumerate(texts):
+        for j, c in enumerate(t):
+            k = sum(x.isalnum() for x in c.upper().translate(_FOLD))
+            if k and seen <= at < seen + k:
+                return (i, j)
+            seen += k
+            last = (i, j + 1) if k else last
+    return last if insert and seen == at else None
+
+
+_ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_BIG = (1 << 30, 1 << 30)  # an image shape that clamps no word box
+
+
+def _variants(line: OcrLine, spot: tuple[int, int], longer: int) -> list[OcrLine]:
+    """``line`` with any letter or digit in place of the character at ``spot`` (and, where
+    this reading has one more, without it; where it has one less, with one inserted there)."""
+    i, j = spot
+    text = line.words[i].text
+    if longer < 0:
+        texts = [text[:j] + c + text[j:] for c in _ALNUM]
+    else:
+        texts = [text[:j] + c + text[j + 1 :] for c in _ALNUM]
+        texts += [text[:j] + text[j + 1 :]] if longer > 0 else []
+    out = []
+    for t in texts:
+        words = list(line.words)
+        words[i] = replace(words[i], text=t)
+        out.append(replace(line, words=tuple(w for w in words if w.text)))
+    return [v for v in out if v.words]
+
+
+def _one_line(words: list[OcrWord]) -> OcrLine:
+    return OcrLine(tuple(words), Box.union(w.box for w in words), "tesseract")
