@@ -47,6 +47,7 @@ _TILT = 15.0  # a tile whose seeds run at least this far off the horizontal is a
 _BIN = 10.0  # seeds' directions are counted in bins of this many degrees
 _SHARE = 0.3  # a direction holding this share of the strongest's seed length is looked along
 _VOTE = 0.1  # DB support from which a glyph-finder seed has a say in the direction (hair: less)
+_TURN_MAX = 0.1  # a seed thicker than this share of the photo's short side is not turned around
 _ELONGATED = 1.3  # a seed this many thicknesses long has a direction (a rounder blob has none)
 
 
@@ -72,9 +73,7 @@ def finer_lines(
         tile = np.ascontiguousarray(rgb[y0:y1, x0:x1])
         # where the seeds run steeply, the turned copies' lines come first: the upright run
         # finds pieces across such lines, which must not cover the true ones
-        found = [
-            b for t in _directions(votes, (x0, y0, x1, y1)) for b in turned_lines(tile, t, scale)
-        ]
+        found = _turned(tile, votes, (x0, y0, x1, y1), scale, min(w, h))
         found += pp.detect_tile(tile, scale)
         for b in found:
             box = type(b)(b.cx + x0, b.cy + y0, b.length, b.thickness, b.angle, b.score, "db")
@@ -82,6 +81,48 @@ def finer_lines(
             if box.length >= _LINE * box.thickness and covered(same, box) < 0.5:
                 out.append(box)
     return out
+
+
+def _turned(
+    tile: np.ndarray, votes: list[LineBox], rect, scale: float, short: int
+) -> list[LineBox]:
+    """The lines of ``tile`` (at ``rect``) found turned along each steep direction its seeds
+    run in, each direction read only around its own seeds (padded as tiles are): a tile that
+    covers most of a crowd photo is not turned whole for a few steep seeds on a sleeve."""
+    import numpy as np
+
+    x0, y0, x1, y1 = rect
+    out: list[LineBox] = []
+    for turn in _directions(votes, rect):
+        along = [
+            _seed_box(b.corners(), b.thickness)
+            for b in votes
+            if x0 <= b.cx < x1
+            and y0 <= b.cy < y1
+            and _off(b.angle, turn) <= _BIN
+            and b.thickness <= _TURN_MAX * short
+        ]
+        for a0, b0, a1, b1 in _tiles(along, x1, y1):
+            a0, b0 = max(a0, x0), max(b0, y0)
+            part = np.ascontiguousarray(tile[b0 - y0 : b1 - y0, a0 - x0 : a1 - x0])
+            for b in turned_lines(part, turn, scale):
+                out.append(
+                    type(b)(
+                        b.cx + a0 - x0,
+                        b.cy + b0 - y0,
+                        b.length,
+                        b.thickness,
+                        b.angle,
+                        b.score,
+                        b.source,
+                    )
+                )
+    return out
+
+
+def _off(angle: float, turn: float) -> float:
+    """Degrees between two line directions (mod 180)."""
+    return abs(((angle - turn + 90.0) % 180.0) - 90.0)
 
 
 def _directions(votes: list[LineBox], rect) -> list[float]:
