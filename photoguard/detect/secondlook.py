@@ -28,6 +28,7 @@ a photo full of text pays a few tile runs. Nothing is capped: every tile is read
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def finer_lines(
         found = _turned(tile, votes, (x0, y0, x1, y1), scale, min(w, h))
         found += pp.detect_tile(tile, scale)
         for b in found:
-            box = type(b)(b.cx + x0, b.cy + y0, b.length, b.thickness, b.angle, b.score, "db")
+            box = replace(b, cx=b.cx + x0, cy=b.cy + y0, source="db")
             same = [c for c in (*coarse, *out) if c.thickness <= 2 * box.thickness]
             if box.length >= _LINE * box.thickness and covered(same, box) < 0.5:
                 out.append(box)
@@ -106,17 +107,7 @@ def _turned(
             a0, b0 = max(a0, x0), max(b0, y0)
             part = np.ascontiguousarray(tile[b0 - y0 : b1 - y0, a0 - x0 : a1 - x0])
             for b in turned_lines(part, turn, scale):
-                out.append(
-                    type(b)(
-                        b.cx + a0 - x0,
-                        b.cy + b0 - y0,
-                        b.length,
-                        b.thickness,
-                        b.angle,
-                        b.score,
-                        b.source,
-                    )
-                )
+                out.append(replace(b, cx=b.cx + a0 - x0, cy=b.cy + b0 - y0))
     return out
 
 
@@ -181,7 +172,7 @@ def turned_lines(tile: np.ndarray, turn: float, scale: float) -> list[LineBox]:
             continue  # a line across the turn is the upright run's (or another turn's) to find
         cx, cy = back @ (b.cx, b.cy, 1.0)
         angle = ((b.angle + turn + 90.0) % 180.0) - 90.0
-        out.append(type(b)(float(cx), float(cy), b.length, b.thickness, angle, b.score, b.source))
+        out.append(replace(b, cx=float(cx), cy=float(cy), angle=angle))
     return out
 
 
