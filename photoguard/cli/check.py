@@ -30,7 +30,7 @@ def check(ctx: typer.Context, paths: Paths, run: RunOptions = RunOptions()) -> N
     ignored: list[Path] = []
     with output.errors_to_exit():
         total = output.count_inputs(paths, run_ctx.exclude)
-        workers = min(workers, max(1, total))  # no process to start for one file
+        workers = output.workers_for(workers, total)
         results = output.collect(check_paths(paths, run_ctx, workers, ignored), total, "checking")
     output.record_run(run_ctx.settings, "check", results, run.no_registry)
     output.finish(results, run_ctx.settings, run.reports, run.shown(paths), ignored=ignored)

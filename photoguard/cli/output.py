@@ -98,6 +98,11 @@ def capped(workers: int) -> int:
     return workers
 
 
+def workers_for(workers: int, total: int) -> int:
+    """The worker processes worth starting for ``total`` files: none beyond one per file."""
+    return min(workers, max(1, total))
+
+
 def record_run(settings, command: str, results: list[PhotoResult], no_registry: bool) -> None:
     """Record the run and its file decisions in the registry's audit trail; say so on stderr.
 

@@ -56,7 +56,7 @@ def redact(
     try:
         with output.errors_to_exit():
             total = output.count_inputs(paths, (*run_ctx.exclude, out))
-            workers = min(workers, max(1, total))  # no process to start for one file
+            workers = output.workers_for(workers, total)
             hook = recorder.file if recorder else None  # each file audited before it is published
             jobs = redact_paths(paths, out, run_ctx, workers, ignored, before_publish=hook)
             results = output.collect(jobs, total, "redacting")
