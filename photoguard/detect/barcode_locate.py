@@ -211,7 +211,7 @@ def module_blobs(strong, calm, s: float) -> list[tuple]:
 
     strong = strong.astype(np.uint8)
     mask = cv2.morphologyEx(strong & calm, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = outer_contours(mask)
     total = cv2.integral(strong)
     sh, sw = strong.shape
     out = []
@@ -232,6 +232,18 @@ def module_blobs(strong, calm, s: float) -> list[tuple]:
     return out
 
 
+def outer_contours(mask: np.ndarray) -> list:
+    """The outer boundary of every patch of ``mask``, islands inside another patch's holes
+    included (a code on a card that lies on a grid or striped cloth is such an island: the
+    texture's patch surrounds the card, and ``RETR_EXTERNAL`` gives only the texture's outline)."""
+    import cv2
+
+    contours, hierarchy = cv2.findContours(mask, cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    if hierarchy is None:
+        return []
+    return [c for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True) if parent < 0]
+
+
 def _rect_sum(integral, x0: int, y0: int, x1: int, y1: int) -> float:
     return float(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
@@ -248,7 +260,7 @@ def _fields(mask, tensor, s: float, area: float) -> list[tuple[tuple, bool]]:
     close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
     mask = cv2.morphologyEx(cv2.morphologyEx(mask, cv2.MORPH_CLOSE, close), cv2.MORPH_OPEN, kernel)
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours = outer_contours(mask)
     rects = []
     for c in contours:
         _, _, bw, bh = cv2.boundingRect(c)
