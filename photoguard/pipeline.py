@@ -63,17 +63,18 @@ def check_file(path: Path, ctx: CheckContext) -> PhotoResult:
     return _check(path, ctx)[0]
 
 
-def _check(path: Path, ctx: CheckContext) -> tuple[PhotoResult, LoadedImage | None]:
+def _check(path: Path, ctx: CheckContext) -> tuple[PhotoResult, LoadedImage | None, tuple]:
+    """(result, the loaded image or None, the text lines published as read safe)."""
     from photoguard.load import load_image
 
     started = time.perf_counter()
     try:
         image = load_image(path, max_pixels=ctx.settings.policy.max_pixels)
     except PhotoguardError as exc:
-        return _blocked(path, f"not checked: {exc}", started, error=str(exc)), None
+        return _blocked(path, f"not checked: {exc}", started, error=str(exc)), None, ()
     except OSError as exc:
         reason = f"not checked: cannot read {path.name}: {exc.strerror or exc}"
-        return _blocked(path, reason, started, error=reason), None
+        return _blocked(path, reason, started, error=reason), None, ()
     findings = find(image, ctx)
     decision = decide(findings, ctx.settings.policy)
     result = PhotoResult(
@@ -91,7 +92,7 @@ def _check(path: Path, ctx: CheckContext) -> tuple[PhotoResult, LoadedImage | No
         seconds=time.perf_counter() - started,
         thumbnail=_thumbnail(image, decision, findings, ctx),
     )
-    return result, image
+    return result, image, findings.read
 
 
 def _thumbnail(image: LoadedImage, decision, findings: Findings, ctx: CheckContext) -> bytes | None:
@@ -213,11 +214,11 @@ def _redact_job(job, ctx: CheckContext) -> tuple[PhotoResult, Path | None]:
     done = outputs.up_to_date(entry, out_dir, path, run)
     if done is not None:
         return done, None
-    result, image = _check(path, ctx)
+    result, image, read = _check(path, ctx)
     if image is None or result.verdict not in (Verdict.PASS, Verdict.REDACT):
         return result, None
     try:
-        return publish.render_and_verify(result, image, out_dir, key, ctx, find)
+        return publish.render_and_verify(result, image, out_dir, key, ctx, find, read)
     except PhotoguardError as exc:
         return publish.not_written(result, str(exc)), None
 

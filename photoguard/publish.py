@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from photoguard.policy import REQUIRED_STAGES, decide
 from photoguard.settings import Settings
 from photoguard.types import (
+    Detection,
     DetectorRun,
     FaceFinding,
     FaceMatch,
@@ -84,12 +85,19 @@ def publish(result: PhotoResult, staged: Path | None, job, manifest, before_publ
 
 
 def render_and_verify(
-    result: PhotoResult, image: LoadedImage, out_dir: Path, key: str, ctx: CheckContext, find
+    result: PhotoResult,
+    image: LoadedImage,
+    out_dir: Path,
+    key: str,
+    ctx: CheckContext,
+    find,
+    read: tuple[Detection, ...] = (),
 ) -> tuple[PhotoResult, Path | None]:
     """Redact, encode, stage; re-check the staged copy against the pixels it really covers.
 
     What the re-check finds uncovered is redacted too and the copy checked again, for a few
-    rounds; a copy that does not converge, or whose re-check fails, is not written.
+    rounds; a copy that does not converge, or whose re-check fails, is not written. ``read``:
+    the lines the first pass published as read safe (``Findings.read``, see verify.missed).
     """
     from photoguard import outputs, render, verify
 
@@ -100,7 +108,7 @@ def render_and_verify(
         data = render.encode(render.redact_image(image, regions, policy), image)
         staged = outputs.stage(target, data)
         try:
-            missed = _recheck(staged, image, regions, ctx, find)
+            missed = _recheck(staged, image, regions, ctx, find, read)
         except BaseException:
             outputs.discard(staged)
             raise
@@ -119,14 +127,14 @@ def render_and_verify(
     return not_written(result, f"verification still found {missed.describe()} after {rounds}"), None
 
 
-def _recheck(staged: Path, image: LoadedImage, regions, ctx: CheckContext, find):
+def _recheck(staged: Path, image: LoadedImage, regions, ctx: CheckContext, find, read=()):
     from photoguard import verify
     from photoguard.load import load_image
 
     written = load_image(staged, max_pixels=ctx.settings.policy.max_pixels)
     # No encodings: every face the re-check finds off a kept face is unconsented.
     found = find(written, ctx, match=False)
-    return verify.missed(image, written, regions, found, ctx.settings.policy)
+    return verify.missed(image, written, regions, found, ctx.settings.policy, read)
 
 
 def _decide_missed(missed, image: LoadedImage, policy):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from photoguard.errors import EnvironmentProblem, PhotoguardError
 from photoguard.settings import Settings
 from photoguard.types import (
+    READ_SAFE,
     Detection,
     DetectorRun,
     EnrolledPerson,
@@ -85,7 +86,8 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
         width=image.width,
         height=image.height,
         faces=tuple(faces),
-        text=tuple(text),
+        text=tuple(d for d in text if d.label != READ_SAFE),
+        read=tuple(d for d in text if d.label == READ_SAFE),
         barcodes=tuple(barcodes),
         runs=tuple(runs.values()),
         metadata=image.metadata.findings(),
@@ -178,7 +180,12 @@ def _text(frame, ctx: CheckContext) -> tuple[list[Detection], str]:
     versions = []
     for name in policy.text_detectors:
         detector = registry.get(name)
-        found += detector.detect(frame, rules)
+        both = getattr(detector, "detect_with_read", None)  # lines it publishes, for verify
+        found += (
+            [d for part in both(frame, rules) for d in part]
+            if both
+            else detector.detect(frame, rules)
+        )
         versions.append(f"{detector.name}@{detector.version}")
     return found, "+".join(versions)
 

@@ -316,6 +316,11 @@ class FaceFinding:
     match: FaceMatch = field(default_factory=lambda: FaceMatch(MatchStatus.NOT_CHECKED))
 
 
+READ_SAFE = "read-safe"
+"""The label of a text line read with confidence and classified not PHI: published. Such lines
+travel apart from ``Findings.text`` (``Findings.read``), as boxes only, to verification."""
+
+
 @dataclass(frozen=True, slots=True)
 class Findings:
     """Everything the detect and match stages found in one image: the input of ``decide``."""
@@ -327,6 +332,9 @@ class Findings:
     barcodes: tuple[Detection, ...] = ()
     runs: tuple[DetectorRun, ...] = ()
     metadata: tuple[str, ...] = ()
+    read: tuple[Detection, ...] = ()
+    """Text lines published as read safe (label ``READ_SAFE``): not regions, never their text;
+    verification excuses an unreadable re-check line on their untouched pixels."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,11 @@ A detection in the re-check of a written copy is accounted for only when it lies
 copy really covers (the rendered area of a redacted region whose pixels were replaced in the
 written file) or on a face kept under an authorization. The original boxes prove nothing: a
 bad setting or a renderer fault that leaves text uncovered must not pass verification.
+
+One exception, for text the first pass published: a line the re-check cannot read (a fill
+beside it changed its crop) is accounted for where its pixels are the original's, unchanged,
+inside lines the first pass read with confidence and classified not PHI (``_read_before``).
+A re-check line read as PHI, a face or a code is never excused that way.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from photoguard.policy import text_outside_allowed_codes
+from photoguard.policy import UNREADABLE, text_outside_allowed_codes
 from photoguard.settings import Policy
 from photoguard.types import Action, Detection, Findings, LoadedImage, Region, RegionKind
 
@@ -24,6 +29,14 @@ FILLED_DIFF = 6.0
 an untouched region re-encoded as JPEG changes by about 1."""
 FLAT_STD = 3.0
 """A region this uniform in the original holds nothing to cover."""
+READ_OUTSIDE = 0.1
+"""Share of an unreadable re-check line's uncovered outline that may lie outside the lines the
+first pass published as read safe (see ``_read_before``)."""
+READ_MARGIN = 3
+"""Pixels around a first-pass line that count as that line: the re-check outlines the same
+line a few pixels wider or narrower (DB unclip on a changed crop)."""
+UNTOUCHED_DIFF = 3.0
+"""Mean absolute change (0-255) under which uncovered pixels are the original's, re-encoded."""
 INSIDE = {RegionKind.FACE: 0.6, RegionKind.TEXT: 0.75, RegionKind.BARCODE: 0.75}
 """Share of a re-detection's box that must lie on covered pixels. A face detector may fire
 on a covered face's mosaic with a box a little wider than the elliptical mask."""
@@ -50,7 +63,12 @@ class Missed:
 
 
 def missed(
-    image: LoadedImage, written: LoadedImage, regions: Sequence[Region], found: Findings, policy
+    image: LoadedImage,
+    written: LoadedImage,
+    regions: Sequence[Region],
+    found: Findings,
+    policy,
+    read: Sequence[Detection] = (),
 ) -> Missed:
     """Compare the re-check of ``written`` with what the copy really covers.
 
@@ -60,6 +78,9 @@ def missed(
         regions: the regions the copy was rendered with.
         found: the detectors' findings on ``written``.
         policy: styles and geometry the renderer used.
+        read: the lines the first pass published as read safe (``Findings.read``): an
+            unreadable re-check line on their untouched pixels is accounted for (see
+            ``_read_before``).
     """
     covered = [
         coverage(image.frames[i], frame, [r for r in regions if r.frame == i], policy)
@@ -68,11 +89,69 @@ def missed(
         for i, frame in enumerate(written.frames)
     ]
     text = text_outside_allowed_codes(found.text, found.barcodes)  # as decide() judges it
+    safe = (
+        [
+            _outline_mask(c.shape, [d for d in read if d.frame == i], READ_MARGIN)
+            for i, c in enumerate(covered)
+        ]
+        if read and any(d.label == UNREADABLE for d in text)
+        else []
+    )
     detections = [f.detection for f in found.faces] + text + list(found.barcodes)
     return Missed(
-        detections=tuple(d for d in detections if not _accounted(d, regions, covered)),
+        detections=tuple(
+            d
+            for d in detections
+            if not _accounted(d, regions, covered)
+            and not _read_before(d, image, written, covered, safe)
+        ),
         failed=tuple(r.name for r in found.runs if not r.ok),
     )
+
+
+def _outline_mask(shape, detections: Sequence[Detection], margin: int = 0, at=(0, 0)):
+    """The pixels inside the detections' outlines (their boxes where they have none), grown by
+    ``margin``, in an array of ``shape`` whose top-left pixel is ``at`` (x, y) of the frame."""
+    import cv2
+
+    mask = np.zeros(shape[:2], dtype=np.uint8)
+    for d in detections:
+        b = d.box
+        corners = ((b.x0, b.y0), (b.x1 - 1, b.y0), (b.x1 - 1, b.y1 - 1), (b.x0, b.y1 - 1))
+        points = np.array(d.polygon or corners, dtype=np.int32) - np.array(at, dtype=np.int32)
+        cv2.fillPoly(mask, [points], 1)
+    if margin > 0 and detections:
+        mask = cv2.dilate(mask, np.ones((2 * margin + 1, 2 * margin + 1), dtype=np.uint8))
+    return mask.astype(bool)
+
+
+def _read_before(d: Detection, image, written, covered, safe) -> bool:
+    """Whether an unreadable re-check line lies on pixels the first pass read safe.
+
+    The fill beside a published line changes its crop, so the re-check may read it badly. It
+    is accounted for only when it is labelled unreadable (never PHI, a face or a code), the
+    part of its outline the copy does not cover lies inside lines the first pass published
+    (``READ_MARGIN`` around them; at most ``READ_OUTSIDE`` of it elsewhere), and the written
+    pixels there are the original's (mean change under ``UNTOUCHED_DIFF``): the first pass
+    read those very pixels and published them.
+    """
+    if d.kind is not RegionKind.TEXT or d.label != UNREADABLE:
+        return False
+    if d.frame >= min(len(safe), len(image.frames)):
+        return False
+    before, after = image.frames[d.frame], written.frames[d.frame]
+    mask = covered[d.frame]
+    box = d.box.clamp(mask.shape[1], mask.shape[0])
+    if before.shape != after.shape or not box.area:
+        return False
+    window = (slice(box.y0, box.y1), slice(box.x0, box.x1))
+    outline = _outline_mask((box.height, box.width), [d], at=(box.x0, box.y0))
+    shown = outline & ~mask[window]  # what of it the copy shows
+    if not shown.any():
+        return False
+    elsewhere = (shown & ~safe[d.frame][window]).sum() / shown.sum()
+    change = np.abs(after[window].astype(np.int16) - before[window]).mean(axis=2)[shown]
+    return elsewhere <= READ_OUTSIDE and change.mean() < UNTOUCHED_DIFF
 
 
 def coverage(original: np.ndarray, written: np.ndarray, regions, policy: Policy) -> np.ndarray:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import SAMPLES
 from PIL import Image
+from text_support import tesseract  # noqa: F401 (fixture)
 
 from photoguard import pipeline, render
 from photoguard.errors import ConfigError
@@ -124,3 +125,95 @@ def test_coverage_counts_only_pixels_that_changed(style):
     covered = coverage(original, painted, [region], policy)
     assert covered[30:60, 20:100].all() and covered.sum() == 80 * 30
     assert not coverage(original, original.copy(), [region], policy).any()
+
+
+def _two_lines():
+    """A card with a PHI line above a decoy line: (original, written copy with the PHI line
+    filled and JPEG round-tripped, PHI region, the decoy line's outline)."""
+    import io
+
+    from PIL import ImageDraw
+    from text_support import font
+
+    from photoguard.types import Action, Box, Region
+
+    card = Image.new("RGB", (420, 140), "white")
+    draw = ImageDraw.Draw(card)
+    draw.text((20, 20), "MRN 00482913", font=font(28), fill="black")
+    draw.text((20, 70), "ROOM 710", font=font(28), fill="black")
+    original = np.asarray(card)
+    phi = Region(RegionKind.TEXT, Box(16, 18, 250, 56), Action.REDACT, label="mrn")
+    painted = render.redact_frame(original, [phi], load_settings(None).policy)
+    buffer = io.BytesIO()
+    Image.fromarray(painted).save(buffer, format="JPEG", quality=92, subsampling=0)
+    written = np.asarray(Image.open(buffer).convert("RGB"))
+    return original, written, phi, Box(16, 66, 170, 104)
+
+
+def _loaded(frame):
+    from pathlib import Path
+
+    from photoguard.types import LoadedImage
+
+    return LoadedImage(Path("card.png"), "0" * 64, "PNG", (frame,))
+
+
+def _missed(written, label="unreadable", read=True, kind=RegionKind.TEXT, box=None):
+    from photoguard.types import Detection, Findings
+    from photoguard.verify import missed
+
+    original, jpeg, phi, line = _two_lines()
+    written = jpeg if written is None else written
+    box = box or line.pad(2)  # the re-check's line: a little off the first pass's
+    found = Findings(420, 140, text=(Detection(kind, box, 0.5, "text", label=label),))
+    if kind is RegionKind.BARCODE:
+        found = dataclasses.replace(found, text=(), barcodes=found.text)
+    safe = (Detection(RegionKind.TEXT, line, 0.0, "text", label="read-safe"),) if read else ()
+    policy = load_settings(None).policy
+    return missed(_loaded(original), _loaded(written), [phi], found, policy, safe).detections
+
+
+def test_an_unreadable_recheck_line_on_untouched_pixels_read_safe_before_is_accounted_for():
+    """The fill beside a published line changes its crop, so the re-check may read it badly:
+    on the very pixels the first pass read safe, that is no miss."""
+    assert _missed(None) == ()
+
+
+def test_a_recheck_line_is_excused_only_on_untouched_first_pass_safe_pixels():
+    original, jpeg, _phi, line = _two_lines()
+    assert len(_missed(None, read=False)) == 1  # no first-pass line there: a miss
+    assert len(_missed(None, label="name")) == 1  # the re-check reads PHI: always a miss
+    assert len(_missed(None, kind=RegionKind.BARCODE)) == 1  # a code: always a miss
+    assert len(_missed(None, kind=RegionKind.FACE)) == 1  # a face: always a miss
+    # the written line is not the original's (a renderer or encoder fault): a miss
+    changed = jpeg.copy()
+    changed[line.y0 : line.y1, line.x0 : line.x1] //= 2
+    assert len(_missed(changed)) == 1
+    # a re-check line reaching well past the first pass's line (onto a line it never read)
+    assert len(_missed(None, box=dataclasses.replace(line, x1=line.x1 + 120))) == 1
+
+
+@pytest.mark.usefixtures("tesseract")
+def test_a_decoy_line_under_a_filled_phi_line_is_published_untouched(tmp_path):
+    """Issue #11, decoys kept: the first pass reads "Visiting hours 9-5" with confidence and
+    publishes it; the fill of the DOB line just above changes its crop, and the re-check reads
+    it badly. It is the same pixels, unchanged: verification must not paint it over."""
+    from PIL import ImageDraw
+    from text_support import font
+
+    src = tmp_path / "in"
+    src.mkdir()
+    card = Image.new("RGB", (520, 100), "white")
+    draw = ImageDraw.Draw(card)
+    draw.text((20, 20), "DOB 03/14/1962", font=font(20), fill="black")
+    draw.text((20, 40), "Visiting hours 9-5", font=font(20), fill="black")
+    card.save(src / "card.jpg", quality=80)
+    [result] = redact_paths([src], tmp_path / "out", _face_context())
+    assert result.verdict is Verdict.REDACT and result.output is not None, result.reasons
+    original = np.asarray(Image.open(src / "card.jpg").convert("L"), dtype=np.int16)
+    output = np.asarray(Image.open(result.output).convert("L"), dtype=np.int16)
+    phi_ink, decoy_ink = original[20:40, 20:200] < 128, original[44:64, 20:220] < 128
+    assert (output[20:40, 20:200][phi_ink] < 60).all()  # the DOB line is filled
+    change = np.abs(output[44:64, 20:220] - original[44:64, 20:220])
+    assert (change[decoy_ink] > 25).mean() < 0.1, "the decoy line was painted over"
+    assert not any("verification" in reason for reason in result.reasons)

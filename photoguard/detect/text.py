@@ -33,7 +33,7 @@ from photoguard.detect.smalltext import fine_lines
 from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_boxes
 from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
-from photoguard.types import Detection, OcrLine, OcrWord, RegionKind, TextLine
+from photoguard.types import READ_SAFE, Detection, OcrLine, OcrWord, RegionKind, TextLine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "10"
+VERSION = "11"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -93,6 +93,12 @@ class TextDetector:
     def detect(self, image: np.ndarray, rules: PhiRules | None = None) -> list[Detection]:
         """PHI and unreadable text in ``image`` as TEXT detections (label = kind, never text)."""
         return classify_lines(read_lines(image), rules)
+
+    def detect_with_read(self, image: np.ndarray, rules: PhiRules | None = None):
+        """``detect``'s detections, then the lines it publishes (read with confidence, no PHI)
+        as TEXT detections labelled ``READ_SAFE``: boxes only, for the verification of a copy."""
+        read: list[Detection] = []
+        return classify_lines(read_lines(image), rules, read), read
 
 
 @base.register(NAME)
@@ -223,7 +229,9 @@ def _as_region(box: pp.LineBox) -> _Region:
     return _Region(box.cx, box.cy, box.length, box.thickness, box.angle, box.thickness / 1.6)
 
 
-def classify_lines(lines: list[TextLine], rules: PhiRules | None = None) -> list[Detection]:
+def classify_lines(
+    lines: list[TextLine], rules: PhiRules | None = None, read: list[Detection] | None = None
+) -> list[Detection]:
     """TEXT detections for read lines: PHI by kind (from either reader), and every line not
     read with confidence as ``unreadable``.
 
@@ -234,6 +242,8 @@ def classify_lines(lines: list[TextLine], rules: PhiRules | None = None) -> list
     Args:
         lines: what ``read_lines`` returned.
         rules: deny/allow lists and policy switches.
+        read: if given, receives each line that is published (read with confidence, no PHI)
+            as a detection labelled ``READ_SAFE`` (its box and outline, never its text).
     """
     from photoguard.detect.phi import PhiRules, classify
 
@@ -256,6 +266,9 @@ def classify_lines(lines: list[TextLine], rules: PhiRules | None = None) -> list
             # read with confidence and no reading shows PHI: the other reader's garbage words
             # beside PHI (phi's rule 4) do not outvote the trusted reading
             labels = set()
+            if read is not None:
+                read.append(Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=READ_SAFE,
+                                      polygon=_outward(line.quad)))  # fmt: skip
         for label in sorted(labels):
             polygon = _outward(line.quad)
             out.append(
