@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from photoguard.lines import beside_only, clear_of_read
 from photoguard.settings import AmbiguousAction, Policy, SubjectAction
 from photoguard.tracks import distinct_faces
 from photoguard.types import (
@@ -101,7 +102,7 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     image_area = max(1, findings.width * findings.height)
     _decide_faces(findings.faces, image_area, policy, escalate)
 
-    regions += _decide_text(findings, escalate)
+    regions += _decide_text(findings, policy.text_padding, escalate)
     regions += _decide_barcodes(findings.barcodes, escalate, reasons.append)
     if findings.metadata:
         escalate(
@@ -114,8 +115,10 @@ def decide(findings: Findings, policy: Policy) -> Decision:
     return Decision(verdict=verdict, reasons=tuple(reasons), regions=tuple(regions))
 
 
-def _decide_text(findings: Findings, escalate) -> list[Region]:
-    """Redact PHI text and text not read with confidence (an allowed code's text is the code)."""
+def _decide_text(findings: Findings, padding: int, escalate) -> list[Region]:
+    """Redact PHI text and text not read with confidence (an allowed code's text is the code).
+
+    A PHI line's fill stops short of a published line beside it (``clear_of_read``)."""
     text = text_outside_allowed_codes(findings.text, findings.barcodes)
     phi = [d for d in text if d.label != UNREADABLE]
     if phi:
@@ -126,7 +129,9 @@ def _decide_text(findings: Findings, escalate) -> list[Region]:
         escalate(
             Verdict.REDACT, f"text not read with confidence: {_plural(unread, 'region')} to redact"
         )
-    return [_region(d) for d in text]
+    regions = [_region(d) for d in text]
+    beside = beside_only(findings.read, regions)
+    return [clear_of_read(r, beside, padding) for r in regions]
 
 
 def _decide_barcodes(barcodes, escalate, note) -> list[Region]:

@@ -3,6 +3,7 @@ and a killed run leaves only complete files."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import shutil
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from conftest import PHOTOGUARD, SAMPLE_FACES, SAMPLES, tree_hashes
 from PIL import Image
+from text_support import tesseract  # noqa: F401 (fixture)
 
 from photoguard.pipeline import CheckContext, redact_paths
 from photoguard.settings import load_settings
@@ -175,3 +177,69 @@ def test_killed_run_leaves_only_complete_files(tmp_path):
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
         p.name for p in src.iterdir()
     )
+
+
+def _tilted_card(lines, size, gap, angle):
+    """A card with ``lines`` set ``gap`` px apart, turned by ``angle``; each line's ink mask."""
+    from PIL import ImageDraw
+    from text_support import font
+
+    def card(texts):
+        im = Image.new("L", (560, 200), 255)
+        draw = ImageDraw.Draw(im)
+        for i, text in enumerate(texts):
+            if text:
+                draw.text((40, 50 + i * (size + gap)), text, font=font(size), fill=0)
+        return im.rotate(angle, resample=Image.Resampling.BICUBIC, fillcolor=255)
+
+    inks = []
+    for i in range(len(lines)):
+        alone = ["" if j != i else t for j, t in enumerate(lines)]
+        inks.append(np.asarray(card(alone)) < 128)
+    return card(lines).convert("RGB"), inks
+
+
+@pytest.mark.usefixtures("tesseract")
+def test_a_phi_line_fill_stops_short_of_the_published_line_below_it(tmp_path):
+    """Issue #11, decoys kept: a DB line's outline is about twice as thick as its text and the
+    renderer pads it, so on a tightly set, tilted card the DOB line's fill covered the top of
+    "Visiting hours 9-5" below it. The fill now keeps the DOB's text band and stops short of
+    the line the first pass published; the DOB is still wholly covered."""
+    card, (phi_ink, decoy_ink) = _tilted_card(["DOB 03/14/1962", "Visiting hours 9-5"], 16, 4, 20)
+    src = tmp_path / "in"
+    src.mkdir()
+    card.save(src / "card.png")
+    [result] = redact_paths([src], tmp_path / "out", CheckContext(settings=load_settings(None)))
+    assert result.verdict is Verdict.REDACT and result.output is not None, result.reasons
+    assert any(r.label == "dob" for r in result.regions)
+    original = np.asarray(card.convert("L"), dtype=np.int16)
+    output = np.asarray(Image.open(result.output).convert("L"), dtype=np.int16)
+    assert (output[phi_ink] < 60).all()  # every DOB pixel is under the fill
+    changed = np.abs(output - original)[decoy_ink] > 60
+    assert changed.mean() < 0.03, f"{changed.mean():.0%} of the published line painted over"
+
+
+def test_a_fill_is_trimmed_only_off_a_published_line_beside_it_never_into_its_text():
+    from photoguard.lines import CORE, beside_only, clear_of_read
+    from photoguard.types import Action, Detection, Region
+
+    quad = ((10, 100), (210, 100), (210, 120), (10, 120))  # a DB outline 20 px thick
+    phi = Region(RegionKind.TEXT, Box(10, 100, 211, 121), Action.REDACT, label="dob", polygon=quad)
+
+    def line(y0, y1, x0=10, x1=210):
+        poly = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+        return Detection(RegionKind.TEXT, Box(x0, y0, x1 + 1, y1 + 1), 0.0, "text", polygon=poly)
+
+    below = line(118, 136)  # DB outlines of tightly set lines overlap
+    [trimmed] = [clear_of_read(phi, beside_only([below], [phi]), 4)]
+    ys = sorted({y for _, y in trimmed.polygon})
+    band = (120 - 100) * CORE / 2
+    assert ys[0] == 100 and 110 + band < ys[1] < 120  # the bottom edge moved up, not past the band
+    # a published line whose text band meets the PHI's (the same text, read safe in another
+    # crop) trims nothing; nor does one far along the line, one across it, or any line for an
+    # unreadable region
+    assert beside_only([line(104, 124)], [phi]) == []
+    assert clear_of_read(phi, [line(122, 140, 300, 400)], 4) == phi
+    assert clear_of_read(phi, [line(60, 160, 100, 120)], 4) == phi
+    unread = dataclasses.replace(phi, label="unreadable")
+    assert clear_of_read(unread, [below], 4) == unread
