@@ -9,7 +9,9 @@ redacted for nothing). The organisation's own QR must be kept (allow-listed).
 "before" is photoguard/detect/barcodes.py as of BASELINE (zxing-cpp + the bar-field search
 capped at 8 fields), loaded from git; it is skipped when git or that commit is not there.
 
-Usage: ``python bench/barcodes.py [--n 12] [--seed S ...] [--out bench/RESULTS-barcodes.md]``.
+Usage: ``python bench/barcodes.py [--n 12] [--seed S ...] [--out bench/RESULTS-barcodes.md]``;
+``--misses --seed S ...`` (tuning seeds only) lists each code not found with what tells the
+classes of misses apart (symbology, size, tilt, module px, the photo's side).
 """
 
 from __future__ import annotations
@@ -58,8 +60,9 @@ def _baseline():
     return module
 
 
-def score(module, folder: Path) -> dict:
-    """Run ``module``'s find/classify on every scene of ``folder``; tally recall and cost."""
+def score(module, folder: Path, misses: list | None = None) -> dict:
+    """Run ``module``'s find/classify on every scene of ``folder``; tally recall and cost.
+    ``misses``: where to append a line per code not found (``miss_line``)."""
     from PIL import Image
 
     t = dict(codes=0, found=0, decoded=0, spurious=0, allowed=0, allowed_kept=0, seconds=[])
@@ -75,7 +78,10 @@ def score(module, folder: Path) -> dict:
         for code in rec["barcode_details"]:
             poly = [tuple(p) for p in code["poly"]]
             t["codes"] += 1
-            if coverage(poly, polys, image.shape) >= FOUND:
+            covered = coverage(poly, polys, image.shape)
+            if misses is not None and covered < FOUND:
+                misses.append(miss_line(f"{folder.name}/{rec['file']}", image.shape, code, covered))
+            if covered >= FOUND:
                 t["found"] += 1
                 valid = [tuple(map(tuple, h.polygon)) for h in hits if h.valid and h.polygon]
                 t["decoded"] += coverage(poly, valid, image.shape) >= 0.3
@@ -88,6 +94,26 @@ def score(module, folder: Path) -> dict:
                     coverage([tuple(p) for p in d["poly"]], polys, image.shape) < 0.3
                 )
     return t
+
+
+def miss_line(where: str, shape, code: dict, covered: float) -> str:
+    """A code not found, as the classes of misses are told apart: its symbology, length and
+    bar height (px), tilt (degrees), module (px: its length over its module count) and the
+    photo's long side (the bar search works at ``WORK_SIDE``)."""
+    import zxingcpp
+
+    p = np.array(code["poly"], float)
+    along, across = p[1] - p[0], p[3] - p[0]
+    length, height = float(np.hypot(*along)), float(np.hypot(*across))
+    fmt = getattr(zxingcpp.BarcodeFormat, code["symbology"])
+    bits = np.asarray(
+        zxingcpp.create_barcode(code["payload"], fmt).to_image(scale=1, add_quiet_zones=False)
+    )
+    tilt = np.degrees(np.arctan2(along[1], along[0]))
+    return (
+        f"miss {where} {code['symbology']} {length:.0f}x{height:.0f} px, tilt {tilt:.0f}, "
+        f"module {length / bits.shape[1]:.2f} px, photo {max(shape[:2])} px, covered {covered:.2f}"
+    )
 
 
 def _overlap(box, b) -> bool:
@@ -107,9 +133,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, action="append")
     ap.add_argument("--n", type=int, default=leaks.BENCH_N)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--misses", action="store_true", help="list each code not found")
+    ap.add_argument("--work", type=Path, default=leaks.WORK, help="where the sets are cached")
     args = ap.parse_args(argv)
     seeds = args.seed or [leaks.TUNING, *leaks.HELD_OUT]
-    folders = [leaks.generate(s, args.n, leaks.WORK) for s in seeds]
+    if args.misses and any(s in leaks.HELD_OUT for s in seeds):
+        ap.error("--misses lists the codes of tuning seeds only: name them with --seed")
+    folders = [leaks.generate(s, args.n, args.work) for s in seeds]
     versions = [("after", barcodes)]
     before = _baseline()
     if before is not None:
@@ -125,11 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         "s/photo max |",
         "|---|---|---|---|---|---|---|---|",
     ]
+    misses: list[str] = []
     for name, module in versions:
-        tuning = score(module, folders[0])
+        listed = misses if args.misses and module is barcodes else None
+        tuning = score(module, folders[0], listed)
         out.append(row(name, str(seeds[0]), tuning))
         if len(folders) > 1:
-            held = [score(module, f) for f in folders[1:]]
+            held = [score(module, f, listed) for f in folders[1:]]
             total = {
                 k: sum(h[k] for h in held) if k != "seconds" else sum((h[k] for h in held), [])
                 for k in tuning
@@ -138,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         print(out[-1], flush=True)
     if before is None:
         out += ["", f"(before: commit {BASELINE} not available, not measured)"]
+    if misses:
+        out += ["", "Codes not found (after):", "", *(f"- {m}" for m in misses)]
     text = "\n".join(out) + "\n"
     if args.out:
         args.out.write_text(text)

@@ -427,3 +427,23 @@ def test_code_on_a_card_lying_on_a_grid_cloth_is_a_bar_field(tmp_path):
     bars = (np.abs(np.diff(gray.astype(float), axis=1)) > 30) & (inside[:, 1:] > 0)
     kept = np.abs(np.diff(published, axis=1)) > 15
     assert bars.sum() > 1000 and (bars & kept).sum() < 0.02 * bars.sum()
+
+
+def test_code_beside_a_blind_is_located_whole(tmp_path):
+    """A code whose field lines up with a blind's slats beside it (one field once pieces of one
+    code are merged): the merged field shows no code (equal runs), the code's own field does;
+    the code is located whole and redacted (before: only OpenCV's band across 0.63 of it)."""
+    rng = np.random.default_rng(6)
+    img = np.clip(rng.normal(150, 8, (700, 1400)), 0, 255).astype(np.uint8)
+    img[270:430, 40:1360] = 250
+    bars = np.repeat(np.arange(50) % 2 * 250, rng.integers(2, 9, 50))[:240].astype(np.uint8)
+    img[300:400, 80 : 80 + bars.size] = bars  # no valid code: it cannot decode
+    slats = np.tile(np.repeat([0, 250], 4), 95).astype(np.uint8)
+    img[300:400, 360 : 360 + slats.size] = slats
+    assert not zxingcpp.read_barcodes(img)  # the control
+    rgb = np.stack([img] * 3, -1)
+    code = Box(80, 300, 80 + bars.size, 400)
+    assert any(not h.valid and h.box.intersection(code) == code.area for h in find_barcodes(rgb))
+    published = _published(tmp_path, rgb)
+    before = img[code.y0 : code.y1, code.x0 : code.x1].astype(float)
+    assert _edges_left(before, published[code.y0 : code.y1, code.x0 : code.x1]) < 0.02

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 NAME = "barcodes"
-VERSION = "4"
+VERSION = "5"
 ALLOWED = "allowed"
 """Label of a barcode whose content is allow-listed: returned (action keep), not omitted."""
 
@@ -88,7 +88,8 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     import cv2
     import numpy as np
 
-    from photoguard.detect.barcode_locate import MAYBE_2D, WORK_SIDE, locate, upright
+    from photoguard.detect.barcode_bars import upright
+    from photoguard.detect.barcode_locate import MAYBE_2D, WORK_SIDE, locate
     from photoguard.detect.imageops import downscale
 
     gray = rgb if rgb.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
@@ -192,7 +193,7 @@ def _reread(gray: np.ndarray, hit: BarcodeHit, w: int, h: int) -> BarcodeHit:
     import cv2
     import numpy as np
 
-    from photoguard.detect.barcode_locate import upright
+    from photoguard.detect.barcode_bars import upright
 
     if hit.valid:
         return hit
