@@ -126,9 +126,33 @@ def measure(rgb: np.ndarray, lines: list[tuple[str, object, bool]]) -> list[dict
                 pp_text=r.text,
                 pp_others=[o.text for o in lr.others],
                 tess_words=[(w.text, w.conf) for w in words],
+                # geometry, for the whole-line check (textread.whole)
+                width=r.width,
+                columns=list(r.columns),
+                chars=list(r.chars),
+                spans=[list(s) for s in r.spans],
+                tess_spans=[crop_span(w, r) for w in words],
+                length=lr.box.length,
+                thickness=lr.box.thickness,
+                seen=seen,
+                tess_chars=chars,
+                unread_pp=textread.unread_ink(r),
+                unread_tess=textread.unread_ink(r, words) if words else 0.0,
             )
         )
     return out
+
+
+def crop_span(word, r: pp.Reading) -> list[float]:
+    """A Tesseract word's extent along the line, in the columns of PP-OCR's crop ``r``."""
+    import cv2
+
+    fwd = cv2.invertAffineTransform(r.inverse)
+    b = word.box
+    corners = ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1))
+    pts = np.asarray(word.quad or corners, np.float64)
+    xs = pts @ fwd[0, :2] + fwd[0, 2]
+    return [float(xs.min()), float(xs.max())]
 
 
 def flip_rows(rows) -> list[tuple[float, int, int, int]]:
@@ -263,6 +287,52 @@ def near_table(rows) -> list[str]:
     return out
 
 
+UNREAD_GRID = (0.3, 0.45, 0.6, 0.8, 1.0, 1.5, 1e9)
+LENGTH_GRID = (0.0, 0.5, 0.8, 0.9)
+
+
+def _paths(r, unread: float, length: float) -> bool:
+    """``textread.confident`` from a row's figures, with the whole-line check at ``unread``
+    (1e9: none) and Tesseract's length rule at ``length`` (0: PP-OCR's length unchecked)."""
+    read_all = r["unread_pp"] < unread
+    if read_all and r["pp_conf"] >= text.PP_CONF:
+        return True
+    long_enough = r["seen"] >= length * r["tess_chars"] and r["unread_tess"] < unread
+    if r["tess_conf"] >= text.TESS_CONF and long_enough:
+        return True
+    agreed = r["agree"] and r["agree_pp"] >= textread.AGREE_PP
+    agreed = agreed and r["agree_tess"] >= textread.AGREE_TESS
+    nearly = r["near_len"] >= textread.NEAR_MIN and r["agree_pp"] >= textread.NEAR_PP
+    nearly = nearly and r["agree_tess"] >= textread.NEAR_TESS
+    return read_all and (agreed or nearly)
+
+
+def whole_table(rows) -> list[str]:
+    """Per (UNREAD, LENGTH): confident lines, those read wrong by both readers (partial
+    readings among them), and what the check removes from the confident lines without it."""
+
+    def wrong(r):
+        return not (r["pp_right"] or r["tess_right"])
+
+    before = [r for r in rows if _paths(r, 1e9, 0.0)]
+    out = [
+        "| UNREAD | LENGTH | confident lines | wrong | removed | removed wrong | removed decoys |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for u in UNREAD_GRID:
+        for length in LENGTH_GRID:
+            now = [r for r in rows if _paths(r, u, length)]
+            gone = [r for r in before if not _paths(r, u, length)]
+            mark = " **in use**" if (u, length) == (textread.UNREAD, textread.LENGTH) else ""
+            out.append(
+                f"| {u:g}{mark} | {length:g} | {len(now)} | {sum(map(wrong, now))} | "
+                f"{len(gone)} | {sum(map(wrong, gone))} | {sum(not r['phi'] for r in gone)} |"
+            )
+    bad = [f"{r['label']!r} read {r['pp_text']!r}" for r in before if wrong(r)]
+    out += ["", f"Wrong among confident lines without the check: {'; '.join(bad)}."]
+    return out
+
+
 def hardset_lines(seeds, n: int, work: Path = leaks.WORK):
     from PIL import Image
 
@@ -388,6 +458,15 @@ def report(rows, seeds, n: int, textset_n: int) -> str:
         "line added that no reading classifies as PHI.",
         "",
         *near_table(rows),
+        "",
+        "### Whole readings (textread.whole, textread.LENGTH)",
+        "",
+        "A reading vouches for a line only when it leaves less than UNREAD text heights of "
+        "glyph ink unread (blobs no character was read at; not those touching the crop's edge "
+        "or off the line's band), and Tesseract alone only when PP-OCR read at least LENGTH "
+        "of its letters and digits (1e9 / 0: no check). Wrong = read wrong by both readers.",
+        "",
+        *whole_table(rows),
         "",
         "### Angle classifier (textread.FLIP_SURE)",
         "",

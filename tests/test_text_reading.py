@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,3 +31,29 @@ def test_a_grouped_record_number_and_a_month_name_date_are_redacted(tmp_path):
     assert any(r.startswith("PHI text") for r in result.reasons), result.reasons
     for outline in outlines:
         assert ink_left(image, out, outline) < 1 / 3
+
+
+def smudged_line(text: str, smudged: int, size: int, blur: float):
+    """``text`` printed on a light card, its first ``smudged`` characters smudged (a thumb, a
+    wet label: still legible): the image and the smudged characters' outline."""
+    from PIL import Image, ImageDraw, ImageFilter
+    from text_support import font
+
+    im = Image.new("RGB", (400, 160), (240, 240, 235))
+    d = ImageDraw.Draw(im)
+    d.text((40, 60), text, font=font(size), fill=(40, 40, 40))
+    x0, y0, x1, y1 = d.textbbox((40, 60), text[:smudged], font=font(size))
+    patch = im.crop((x0 - 2, y0 - 3, x1 + 1, y1 + 3)).filter(ImageFilter.GaussianBlur(blur))
+    im.paste(patch, (x0 - 2, y0 - 3))
+    return np.asarray(im), ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+@pytest.mark.parametrize("blur", [2.6, 3.0])
+def test_a_line_read_only_in_part_is_redacted(tmp_path, blur):
+    """An age over 89 whose smudged digits PP-OCR skips: "99 y" read "y" at 0.99-1.0 (and
+    Tesseract "wy" at 77) counted as read with confidence, so the line was published with
+    its age. A reading that leaves glyph ink unread is not whole, so not confident."""
+    image, digits = smudged_line("99 y", 2, 22, blur)
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    assert ink_left(image, out, digits) < 1 / 3

