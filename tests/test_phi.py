@@ -321,3 +321,14 @@ def test_a_name_in_capitals_read_without_comma_or_spaces_is_a_name():
         assert labels(pp_line(reading)) == {"name"}, reading
     for reading in ("PATIENTSUMMARY", "PEDIATRICS", "EMERGENCY", "HANDHYGIENE", "ChartView"):
         assert labels(pp_line(reading)) == set(), reading
+
+
+def test_an_age_over_89_with_its_unit_is_phi_without_its_label():
+    """An EHR screen prints the age as "93 y" apart from its "Age:" label (another line):
+    PP-OCR reads "93y" at 0.99, Tesseract "93 y"; both were published."""
+    assert labels(line("93y")) == {"age"}
+    assert labels(line("93 y")) == {"age"}
+    assert labels(line("104 y")) == {"age"}
+    assert labels(line("49 y")) == set()
+    assert labels(line("49y")) == set()
+    assert labels(line("Exit 93 yards")) == set()  # a word that starts with y is no unit

@@ -34,7 +34,7 @@ from photoguard.detect.phi_words import plausible_date as _plausible_date
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "7"
+VERSION = "8"
 
 
 @dataclass(frozen=True, slots=True)

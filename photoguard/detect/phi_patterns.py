@@ -93,7 +93,7 @@ PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         # PP-OCR reads the comma as a period and drops the spaces: "Apr10.1983"
         ("date", rf"\b{MONTH}\s*\d{{1,2}}(?:st|nd|rd|th)?[,.]?\s*\d{{4}}(?!\d)"),
         ("date", r"(?<![\d/])(?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01])(?![\d/])"),
-        ("age", r"(?<!\d)(?:9\d|1[01]\d)\s*(?:y/?o|yo|yrs?|years?(?:\s*old)?)\b"),
+        ("age", r"(?<!\d)(?:9\d|1[01]\d)\s*(?:y/?o|yo|yrs?|years?(?:\s*old)?|y)\b"),
         ("zip", r"\b[A-Z]{2},?\s+\d{5}(?:-\d{4})?(?!\d)|(?<!\d)\d{5}-\d{4}(?!\d)"),
         ("address", r"p\.?\s*o\.?\s*box\s+\d+"),
         ("mrn", r"(?<![\w])[A-Z]{0,3}#?\d{6,}(?![\w])"),
