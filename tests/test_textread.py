@@ -68,15 +68,18 @@ def test_near_agreement_needs_pp_ocr_fairly_sure():
     assert not textread.confident(reading("WELCOME TO ROON", prob=textread.NEAR_PP - 0.05), t)
 
 
-def blobs(*xs: tuple[float, float]) -> tuple[tuple[float, float, float, float], ...]:
+def blobs(
+    *xs: tuple[float, float], stroke: float = 0.1
+) -> tuple[tuple[float, float, float, float, float], ...]:
     """Glyph blobs at these crop columns, on a text band from row 10 to 38 (28 px high)."""
-    return tuple((x0, x1, 10.0, 38.0) for x0, x1 in xs)
+    return tuple((x0, x1, 10.0, 38.0, stroke) for x0, x1 in xs)
 
 
 def test_a_confident_reading_that_leaves_glyphs_unread_is_not_confident():
     """ "99 y" read "y" at 0.97: the blob of the two nines (40 px, 1.4 text heights) has no
     character read at it, so the reading is partial whatever its confidence."""
-    r = replace(reading("y", prob=0.97), spans=blobs((9, 49), (52, 73)), width=88)
+    nines = blobs((9, 49), stroke=0.35)  # blurred into one filled blob
+    r = replace(reading("y", prob=0.97), spans=nines + blobs((52, 73)), width=88)
     r = replace(r, columns=(60.0,))
     assert textread.confident_pp(r)
     assert not textread.whole(r) and not textread.confident(r, [])
@@ -90,8 +93,18 @@ def test_ink_at_the_crop_edge_or_off_the_line_does_not_make_a_reading_partial():
     r = replace(reading("Exit", prob=0.97), width=80)  # characters at columns 5 .. 35
     edge = blobs((0, 3), (2, 12), (18, 28), (30, 40), (60, 80))  # the last two touch an edge
     assert textread.confident(replace(r, spans=edge), [])
-    above = (*blobs((2, 12), (30, 40)), (50.0, 70.0, 1.0, 12.0))
+    above = (*blobs((2, 12), (30, 40)), (50.0, 70.0, 1.0, 12.0, 0.1))
     assert textread.confident(replace(r, spans=above), [])
+
+
+def test_a_filled_shape_away_from_the_text_read_does_not_make_it_partial():
+    """A monitor's "SpO2 100" (a glyph line running on past the monitor's edge) and a grid
+    cell of the wall 1.5 text heights on: a filled shape, no glyph strokes, not unread text.
+    Glyph strokes there would be."""
+    r = replace(reading("Exit", prob=0.97), width=120)  # characters at columns 5 .. 35
+    text = blobs((2, 12), (14, 22), (24, 32), (33, 40))
+    assert textread.confident(replace(r, spans=text + blobs((82, 110), stroke=0.4)), [])
+    assert not textread.confident(replace(r, spans=text + blobs((82, 110))), [])
 
 
 def test_tesseract_alone_vouches_only_for_about_as_many_characters_as_pp_ocr_read():

@@ -76,6 +76,14 @@ LENGTH = 0.8
 """Share of Tesseract's letters and digits PP-OCR must have read for Tesseract alone to vouch
 for a line (and Tesseract at least 0.8 of PP-OCR's): on textcal a URL PP-OCR read as nothing
 was read "al" at 87; every right Tesseract-only reading has PP-OCR at 0.85 of its length or more."""
+STROKE = 0.25
+"""A blob whose thickest point is over this share of its height across (``Reading.spans``) is
+a filled shape, not glyph strokes (printed glyphs 0.05-0.15, a grid's cell 0.4): it counts as
+unread text only within ``GAP`` of the glyphs read, where it is glyphs blurred into one blob
+("99" beside "y")."""
+GAP = 1.0
+"""Text heights from the glyphs read within which a filled blob counts as unread text: a
+monitor's text at 1.5 text heights from the grid cells of the wall behind it."""
 _MARGIN = 8.0  # crop columns (one CTC step) a read character may sit off its glyph blob
 _THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
 _AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
@@ -213,18 +221,16 @@ def whole(reading: pp.Reading, words: list[OcrWord] | None = None) -> bool:
     """The reading accounts for the whole line: less than ``UNREAD`` text heights of glyph ink
     lie where no character was read (PP-OCR's character columns, or with ``words`` the
     extent of Tesseract's words). Blobs touching the crop's edge (a neighbouring line cut by
-    the box, the card's edge) and blobs off the line's band of text do not count."""
+    the box, the card's edge), blobs off the line's band of text, and filled shapes
+    (``STROKE``) more than ``GAP`` text heights from the glyphs read do not count."""
     return unread_ink(reading, words) < UNREAD
 
 
 def unread_ink(reading: pp.Reading, words: list[OcrWord] | None = None) -> float:
     """Width of the glyph blobs no character was read at, in text heights (see ``whole``)."""
     w = reading.width
-    blobs = [
-        s
-        for s in reading.spans
-        if s[0] > 0.5 and s[1] < w - 0.5 and s[2] > 0.5 and s[3] < pp.REC_H - 0.5
-    ]
+    blobs = [s for s in reading.spans if s[0] > 0.5 and s[1] < w - 0.5]
+    blobs = [s for s in blobs if s[2] > 0.5 and s[3] < pp.REC_H - 0.5]
     if not blobs:
         return 0.0
     tops, bottoms = sorted(s[2] for s in blobs), sorted(s[3] for s in blobs)
@@ -234,12 +240,16 @@ def unread_ink(reading: pp.Reading, words: list[OcrWord] | None = None) -> float
         at = [(c, c) for c, ch in zip(reading.columns, reading.chars, strict=False) if ch.strip()]
     else:
         at = [_columns(reading, x) for x in words]
+    # mostly above or below the line's band: a neighbour's descender, a mark
+    blobs = [s for s in blobs if min(s[3], b1) - max(s[2], b0) >= 0.5 * min(s[3] - s[2], height)]
+    read = [s for s in blobs if any(s[0] - _MARGIN <= b and a <= s[1] + _MARGIN for a, b in at)]
     unread = 0.0
-    for x0, x1, y0, y1 in blobs:
-        if max(0.0, min(y1, b1) - max(y0, b0)) < 0.5 * min(y1 - y0, height):
-            continue  # mostly above or below the line's band: a neighbour's descender, a mark
-        if not any(x0 - _MARGIN <= b and a <= x1 + _MARGIN for a, b in at):
-            unread += x1 - x0
+    for s in blobs:
+        if s in read:
+            continue
+        gap = min((max(r[0] - s[1], s[0] - r[1]) for r in read), default=float("inf"))
+        if s[4] <= STROKE or gap <= GAP * height:
+            unread += s[1] - s[0]
     return unread / height
 
 
