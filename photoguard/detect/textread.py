@@ -19,6 +19,12 @@ character ("ROON" / "ROOM": ``near``) where that character is in no number and n
 place would make either reading PHI. Every threshold is calibrated by bench/textcal.py on
 labelled lines (at most 2 % of the readings it accepts are wrong); a line below all of them is
 redacted as unreadable, so a threshold set too high costs decoys, never a leak.
+
+**Whole readings** (``whole``). However confident, a reading vouches for its line only when it
+accounts for the line's glyphs: the glyph blobs of the crop where no character was read must
+add up to less than ``UNREAD`` text heights ("99 y" read "y" at 0.97 left the nines unread: the
+age was never classified). Tesseract alone vouches only where PP-OCR read about as many letters
+and digits (``LENGTH``, both ways).
 """
 
 from __future__ import annotations
