@@ -248,3 +248,28 @@ def test_small_blurred_lines_of_a_card_on_its_side_are_redacted(tmp_path, turn):
     assert result.verdict is Verdict.REDACT and out is not None, result.reasons
     for outline in outlines:
         assert ink_left(image, out, outline) < 1 / 3
+
+
+@pytest.mark.parametrize(("turn", "px", "size"), [(90, 10, (1200, 1600)), (30, 9, (1600, 1200))])
+def test_a_blurred_card_whose_lines_melt_into_one_blob_is_redacted(tmp_path, turn, px, size):
+    """Eight small lines of a card out of focus, on its side or tilted: the DB detector marks
+    the card as text, surely, but as one blob at every scale and turn, that reads as nothing
+    (no line of it is ever found). The blob is redacted whole, as text not read."""
+    import cv2
+
+    lines = [
+        ("Patient: Maria Okafor", px),
+        ("DOB: 03/14/1962", px),
+        ("MRN 00482913", px),
+        ("Phone 555-201-7788", px),
+        ("Ward 4B Bed 12", px),
+        ("Dr. Helen Park", px),
+        ("Allergy: penicillin", px),
+        ("Adm 2026-03-02", px),
+    ]
+    image, outlines = card_image(lines, turn, size=size)
+    image = cv2.GaussianBlur(image, (0, 0), 2.2 if px >= 10 else 2.0)
+    result, out = redact(tmp_path, image)
+    assert result.verdict is Verdict.REDACT and out is not None, result.reasons
+    for outline in outlines:
+        assert ink_left(image, out, outline) < 1 / 3

@@ -47,6 +47,11 @@ _MAX_RATIO = 40  # longer lines are squeezed to this width/height (they read wor
 _BATCH = 8
 
 
+def mod180(angle: float) -> float:
+    """A line direction (deg) in [-90, 90): a line and its half turn run the same way."""
+    return ((angle + 90.0) % 180.0) - 90.0
+
+
 @dataclass(frozen=True, slots=True)
 class LineBox:
     """A text line as a rotated rectangle in input pixels: centre, ``length`` along the text,
@@ -231,7 +236,7 @@ def db_boxes(prob: np.ndarray) -> list[tuple[tuple[float, float], float, float, 
         rw, rh = rw + 2 * d, rh + 2 * d
         length, thick = (rw, rh) if rw >= rh else (rh, rw)
         ang = ang if rw >= rh else ang + 90.0
-        ang = ((ang + 90.0) % 180.0) - 90.0
+        ang = mod180(ang)
         if thick < 4:
             continue
         out.append(((cx, cy), length, thick, ang, score))

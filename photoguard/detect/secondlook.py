@@ -31,6 +31,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from photoguard.detect.ocr_ppocr import mod180
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -65,9 +67,18 @@ def finer_lines(
 
     h, w = rgb.shape[:2]
     scale = min(_MAX_SCALE, max(1.0, _FINER * det_scale))
-    seeds = [_seed(b) for b in coarse if b.length >= _LINE * b.thickness or b.score >= _BLOCK]
+    # a blob thicker than a tenth of the short side is the map's response to texture or a map
+    # saturated over most of the photo: its tile would swallow the lines seeded inside it and
+    # be read at a scale where the map is saturated again (the lines' own tiles are not)
+    blocks = [
+        b
+        for b in coarse
+        if b.length >= _LINE * b.thickness
+        or (b.score >= _BLOCK and b.thickness <= _TURN_MAX * min(w, h))
+    ]
+    seeds = [_seed(b) for b in blocks]
     seeds += [_seed_box(b.corners(), b.thickness) for b in glyph_lines if b.score >= _SEED]
-    votes = [b for b in coarse if b.length >= _LINE * b.thickness or b.score >= _BLOCK]
+    votes = list(blocks)
     votes += [b for b in glyph_lines if b.score >= _VOTE]
     out: list[LineBox] = []
     for x0, y0, x1, y1 in _tiles(seeds, w, h):
@@ -113,7 +124,7 @@ def _turned(
 
 def _off(angle: float, turn: float) -> float:
     """Degrees between two line directions (mod 180)."""
-    return abs(((angle - turn + 90.0) % 180.0) - 90.0)
+    return abs(mod180(angle - turn))
 
 
 def _directions(votes: list[LineBox], rect) -> list[float]:
@@ -127,7 +138,7 @@ def _directions(votes: list[LineBox], rect) -> list[float]:
     for b in votes:
         if not (x0 <= b.cx < x1 and y0 <= b.cy < y1) or b.length < _ELONGATED * b.thickness:
             continue
-        a = ((b.angle + 90.0) % 180.0) - 90.0
+        a = mod180(b.angle)
         k = round(a / _BIN) % round(180 / _BIN)
         bins.setdefault(k, []).append(a)
         bins[k].append(b.length)
@@ -139,9 +150,9 @@ def _directions(votes: list[LineBox], rect) -> list[float]:
     for k, v in bins.items():
         # angles measured from the bin's centre (-90 and 86 are 4 degrees apart)
         centre = k * _BIN
-        off = [((a - centre + 90.0) % 180.0) - 90.0 for a in v[::2]]
+        off = [mod180(a - centre) for a in v[::2]]
         mean = centre + sum(a * n for a, n in zip(off, v[1::2], strict=True)) / weight[k]
-        mean = ((mean + 90.0) % 180.0) - 90.0
+        mean = mod180(mean)
         if weight[k] >= _SHARE * top and abs(mean) >= _TILT:
             out.append(mean)
     return sorted(out)
@@ -171,15 +182,17 @@ def turned_lines(tile: np.ndarray, turn: float, scale: float) -> list[LineBox]:
         if abs(b.angle) > _TILT:
             continue  # a line across the turn is the upright run's (or another turn's) to find
         cx, cy = back @ (b.cx, b.cy, 1.0)
-        angle = ((b.angle + turn + 90.0) % 180.0) - 90.0
+        angle = mod180(b.angle + turn)
         out.append(replace(b, cx=float(cx), cy=float(cy), angle=angle))
     return out
 
 
 def _tiles(seeds, w: int, h: int) -> list[tuple[int, int, int, int]]:
-    """Seeds padded by ``_REACH`` of their line height, clipped to the image; two tiles that
-    overlap merge when their bounding rectangle is no larger than the two together (so a card
-    is one tile, and seeds scattered over a texture never make one tile of the whole photo)."""
+    """Seeds padded by ``_REACH`` of their line height, clipped to the image, merged into tiles
+    by ``smalltext.merge_tiles`` (a card is one tile; seeds scattered over a texture never make
+    one tile of the whole photo)."""
+    from photoguard.detect.smalltext import merge_tiles
+
     rects = []
     for x0, y0, x1, y1, line in seeds:
         pad = max(min(_REACH * line, _MAX_PAD), (_MIN_TILE - min(x1 - x0, y1 - y0)) / 2)
@@ -191,27 +204,7 @@ def _tiles(seeds, w: int, h: int) -> list[tuple[int, int, int, int]]:
                 min(h, int(y1 + pad) + 1),
             )
         )
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(rects)):
-            for j in range(i + 1, len(rects)):
-                a, b = rects[i], rects[j]
-                if a[0] >= b[2] or b[0] >= a[2] or a[1] >= b[3] or b[1] >= a[3]:
-                    continue
-                u = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                if _area(u) <= _area(a) + _area(b):
-                    rects[i] = u
-                    del rects[j]
-                    merged = True
-                    break
-            if merged:
-                break
-    return rects
-
-
-def _area(r) -> int:
-    return (r[2] - r[0]) * (r[3] - r[1])
+    return [tile for tile, _ in merge_tiles(rects)]
 
 
 def _seed(b: LineBox) -> tuple[float, float, float, float, float]:

@@ -10,7 +10,7 @@ at full resolution:
    and along columns; a closed blob made of at least ``_MIN_GLYPHS`` similar glyphs, one glyph
    high and several long, is a candidate line.
 2. **Tiles.** Each candidate, padded by a few line heights, becomes a tile; overlapping tiles are
-   merged, so text on one card is one tile.
+   merged where that costs the DB run no more (``merge_tiles``), so text on one card is one tile.
 3. **Confirm.** The DB detector reads each tile at full resolution (``ocr_ppocr.detect_tile``);
    its lines join the coarse ones (those the coarse lines already cover are dropped).
 
@@ -36,8 +36,6 @@ _MIN_GLYPHS = 4  # glyphs a candidate line is made of (a word blob counts as len
 _EDGE = 10  # grey levels a pixel differs from its 15 px surroundings to be ink
 _INK = 30  # grey levels off that a quarter of a blob's pixels reach for it to be ink
 _PAD = 2.5  # tile margin, in line heights
-_CELL = 16  # px of the grid tiles are merged on
-_FILL = 0.5  # a group of boxes filling this share of its bounding box is one tile
 _MIN_TILE = 64  # smallest tile side (px, full resolution)
 
 
@@ -162,14 +160,9 @@ def _line_shaped(owner, m: int, boxes, st) -> list[tuple[float, ...]]:
     ]
 
 
-def _merge_tiles(boxes, w: int, h: int) -> list[tuple[int, int, int, int]]:
-    """Padded boxes, clipped to the image; the boxes of one group of touching boxes become one
-    tile where that costs the DB run little more than the boxes do (text on one card), else
-    each stays a tile of its own (texture spread over a crowd photo would otherwise make one
-    tile of the whole photo)."""
-    import cv2
-    import numpy as np
-
+def _merge_tiles(boxes, w: int, h: int) -> list[tuple[int, ...]]:
+    """Padded boxes, clipped to the image and merged into tiles (``merge_tiles``), each with
+    the scale its smallest line needs."""
     rects, lines = [], []
     for x0, y0, x1, y1, line in boxes:
         lines.append(line)
@@ -185,28 +178,44 @@ def _merge_tiles(boxes, w: int, h: int) -> list[tuple[int, int, int, int]]:
                 min(h, int(cy + hh) + 1),
             )
         )
-    if not rects:
-        return []
-    cell = _CELL
-    grid = np.zeros((h // cell + 1, w // cell + 1), np.uint8)
-    for x0, y0, x1, y1 in rects:
-        grid[y0 // cell : y1 // cell + 1, x0 // cell : x1 // cell + 1] = 1
-    n, labels, st, _ = cv2.connectedComponentsWithStats(grid, connectivity=4)
-    group = [int(labels[r[1] // cell, r[0] // cell]) for r in rects]
-    least = np.full(n, np.inf)  # the smallest line of each group sets its tile's scale
-    np.minimum.at(least, group, lines)
-    out = []
-    alone = np.zeros(n, bool)
-    for j in range(1, n):
-        x, y, gw, gh, area = st[j]
-        if area >= _FILL * gw * gh:
-            tile = (x * cell, y * cell, min(w, (x + gw) * cell), min(h, (y + gh) * cell))
-            out.append((*tile, _tile_scale(least[j])))
-        else:
-            alone[j] = True
-    return out + [
-        (*r, _tile_scale(line)) for r, g, line in zip(rects, group, lines, strict=True) if alone[g]
+    return [
+        (*tile, _tile_scale(min(lines[i] for i in members))) for tile, members in merge_tiles(rects)
     ]
+
+
+def merge_tiles(rects) -> list[tuple[tuple[int, int, int, int], list[int]]]:
+    """The tiles the DB detector reads for rectangles ``(x0, y0, x1, y1)`` (padded places that
+    may hold text): two that overlap become one where their bounding rectangle is no larger than
+    the two together, so text on one card is one tile, and places scattered over a texture never
+    make one tile of the whole photo. Each tile comes with the indices of its rectangles.
+
+    The one tiling of both finer looks (this module's flags and ``secondlook``'s seeds)."""
+    tiles = [(tuple(r), [i]) for i, r in enumerate(rects)]
+    merged = True
+    while merged:
+        merged = False
+        i = 0
+        while i < len(tiles):
+            j = i + 1
+            while j < len(tiles):
+                a, b = tiles[i][0], tiles[j][0]
+                if a[0] >= b[2] or b[0] >= a[2] or a[1] >= b[3] or b[1] >= a[3]:
+                    j += 1
+                    continue
+                u = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                if _area(u) <= _area(a) + _area(b):
+                    tiles[i] = (u, tiles[i][1] + tiles[j][1])
+                    del tiles[j]
+                    merged = True
+                    j = i + 1  # the grown tile may now meet one it missed
+                else:
+                    j += 1
+            i += 1
+    return tiles
+
+
+def _area(r) -> int:
+    return (r[2] - r[0]) * (r[3] - r[1])
 
 
 def _tile_scale(line: float) -> float:

@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "11"
+VERSION = "12"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -70,6 +70,21 @@ hair and clothes on corpus portraits (text regions on six of them 6 -> 39)."""
 _HALF_READ = 0.5  # PP-OCR confidence from which four or more characters read make a DB line text
 _FLAT = 0.45  # a crop this much one grey is a filled box, not blurred text (see _is_text)
 _COVERED = 0.5  # a glyph candidate this much inside DB lines is the same text
+_BLOB = 0.6
+"""DB score from which a blob the detector found but no kept line covers is redacted (see
+``_blobs``): the lines of a blurred, tilted or vertical card that melt into one blob at every
+scale and turn (dev seeds 1-2: a vertical form's 8 strings, a monitor's vertical phone number)."""
+_BLOB_GLYPHS = 4  # glyph-sized ink blobs such a blob needs at full resolution (see glyph_ink)
+_BLACK = 12  # grey a redaction fill (black) reads at after JPEG
+_FILLED = 0.02  # share of a blob black in 5x5 patches (a fill, not glyph strokes) that rules it out
+_BLOB_FLAT = 0.25
+"""Share of one grey (``Reading.flat``) such a blob needs: text is printed on paper, a label or a
+screen, one flat grey between the glyphs; the blobs the map is sure of on portraits (an eye, a
+logo on a textured backdrop: 9 on 117 corpus photos) are 0.07-0.17, melted cards 0.35-0.5."""
+_BLOB_MAX = 0.25
+"""A blob thicker than this share of the photo's short side is the map's response to texture at
+the coarse scale (a crowd's clothes, a map saturated over the photo), not a card (a card on
+a 1200 px photo: 171 px): never redacted whole."""
 
 
 class TextDetector:
@@ -148,6 +163,7 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
         for (box, reg), lr in zip(candidates, reads, strict=True)
         if _is_text(box, lr.reading)
     ]
+    kept += _blobs(gray, candidates, reads, kept)
     # Tesseract reads each line as PP-OCR read it best (a quarter turn crosses the region)
     second = tesseract_lines(
         gray,
@@ -196,6 +212,59 @@ def _is_text(box: pp.LineBox, reading: pp.Reading) -> bool:
         return inked or read
     # too soft for glyph blobs: then the DB map must be sure it is text
     return box.score >= (_UNREAD_SUPPORT if reading.glyphs >= 2 else 3 * _UNREAD_SUPPORT)
+
+
+def _blobs(gray, candidates, reads, kept) -> list:
+    """Fail closed on text the map is sure of but no line explains: DB detections dropped as
+    no line of text (a blob as thick as it is long, read as nothing) that the DB map is sure of
+    (``_BLOB``), on a flat ground (``_BLOB_FLAT``), holding glyph ink at full resolution
+    (``_BLOB_GLYPHS``: the 48 px line crop shrinks a block of small lines below glyph size),
+    that the kept lines do not already cover. Each is redacted whole as ``unreadable`` (it was
+    not read with confidence, or it would be a line). A blob thicker than ``_BLOB_MAX`` of the
+    short side is texture at the coarse scale."""
+    from photoguard.detect.smalltext import covered
+
+    lines = [box for box, _reg, _lr in kept]
+    out = []
+    for (box, reg), lr in zip(candidates, reads, strict=True):
+        if (
+            box.source == "db"
+            and box.score >= _BLOB
+            and box.thickness <= _BLOB_MAX * min(gray.shape)
+            and lr.reading.flat >= _BLOB_FLAT
+            and not _is_text(box, lr.reading)
+            and covered(lines, box) < _COVERED
+            and glyph_ink(gray, box) >= _BLOB_GLYPHS
+        ):
+            out.append((box, reg, lr))
+    return out
+
+
+def glyph_ink(gray: np.ndarray, box: pp.LineBox) -> int:
+    """Glyph-sized ink blobs inside ``box`` at full resolution, in the polarity with more of
+    them: Otsu ink blobs at least 3 px high and at most half the box thick (a line of a block;
+    a fill's edge or the box's own outline is larger), not solid. 0 where a black fill lies in
+    the box (``_FILLED``): in the re-check of a copy the DB map fires around the fills of the
+    lines redacted, and those blobs grow with each round's fill."""
+    import cv2
+    import numpy as np
+
+    w, h = max(8, round(box.length)), max(8, round(box.thickness))
+    rot = cv2.getRotationMatrix2D((box.cx, box.cy), box.angle, 1.0)
+    rot[0, 2] += w / 2 - box.cx
+    rot[1, 2] += h / 2 - box.cy
+    crop = cv2.warpAffine(gray, rot, (w, h), borderMode=cv2.BORDER_REPLICATE)
+    black = cv2.morphologyEx((crop <= _BLACK).astype(np.uint8), cv2.MORPH_OPEN, np.ones((5, 5)))
+    if black.mean() >= _FILLED:
+        return 0
+    best = 0
+    for mode in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+        _, ink = cv2.threshold(crop, 0, 1, mode | cv2.THRESH_OTSU)
+        _, _, st, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+        bw, bh, area = st[1:, cv2.CC_STAT_WIDTH], st[1:, cv2.CC_STAT_HEIGHT], st[1:, 4]
+        ok = (bh >= 3) & (bh <= h / 2) & (bw <= w / 2) & (area >= 6) & (area <= 0.9 * bw * bh)
+        best = max(best, int(np.count_nonzero(ok)))
+    return best
 
 
 def _glyph_candidates(gray, regions, boxes, pm) -> list[tuple[pp.LineBox, _Region]]:

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from photoguard.detect.imageops import downscale
+from photoguard.detect.ocr_ppocr import mod180
 from photoguard.types import Box
 
 if TYPE_CHECKING:
     import numpy as np
 
 _WORK_SIDE = 1600  # long side of the copy used to find regions
+_NN_ROWS = 512  # glyphs whose nearest neighbours are found at once (memory: rows x glyphs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ def _borrow_angles(regions: list[_Region]) -> list[_Region]:
     for r in regions:
         if r.length < 4 * r.thickness and long_:
             near = min(long_, key=lambda q: math.hypot(q.cx - r.cx, q.cy - r.cy))
-            diff = abs(_norm_angle(near.angle - r.angle))
+            diff = abs(mod180(near.angle - r.angle))
             if (
                 math.hypot(near.cx - r.cx, near.cy - r.cy) < near.length / 2 + 6 * r.line
                 and diff < 20
@@ -195,7 +197,7 @@ def _region_from_contour(contour, glyphs, vertical: bool):
 
     (cx, cy), (rw, rh), ang = cv2.minAreaRect(contour)
     length, thick = (rw, rh) if rw >= rh else (rh, rw)
-    ang = _norm_angle(ang + (90.0 if rw < rh else 0.0))
+    ang = mod180(ang + (90.0 if rw < rh else 0.0))
     area = cv2.contourArea(contour)
     if thick < 5 or length < 10:
         return None
@@ -231,7 +233,7 @@ def _region_from_contour(contour, glyphs, vertical: bool):
         if len(inside) >= 2:
             d = inside[:, :2] - inside[:, :2].mean(0)
             _, _, vt = np.linalg.svd(d.astype(np.float64), full_matrices=False)
-            ang = _norm_angle(float(np.degrees(np.arctan2(vt[0, 1], vt[0, 0]))))
+            ang = mod180(float(np.degrees(np.arctan2(vt[0, 1], vt[0, 0]))))
             (cx, cy), length, thick = _reproject(contour.reshape(-1, 2).astype(np.float64), ang)
         else:
             ang = 0.0
@@ -242,21 +244,23 @@ def _region_from_contour(contour, glyphs, vertical: bool):
     return (cx, cy), length, thick, ang, line, provisional
 
 
-def _norm_angle(a: float) -> float:
-    return ((a + 90.0) % 180.0) - 90.0
-
-
 def _dominant_angle(glyphs) -> float | None:
     """Direction (deg, image axes) in which glyphs have their nearest same-size neighbour."""
     import numpy as np
 
     pts, size = glyphs[:, :2].astype(np.float64), glyphs[:, 2].astype(np.float64)
-    d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
-    ratio = size[:, None] / size[None, :]
-    d[(ratio > 1.6) | (ratio < 1 / 1.6)] = np.inf
-    np.fill_diagonal(d, np.inf)
-    nn = d.argmin(1)
-    ok = np.isfinite(d[np.arange(len(d)), nn]) & (d[np.arange(len(d)), nn] < 2.0 * size)
+    nn, dist = np.zeros(len(pts), np.intp), np.full(len(pts), np.inf)
+    # in rows of _NN_ROWS glyphs: a block of small text on a 12 MP photo holds tens of
+    # thousands, and their full distance matrix took more memory than the machine had
+    for a in range(0, len(pts), _NN_ROWS):
+        b = min(a + _NN_ROWS, len(pts))
+        d = np.hypot(pts[a:b, None, 0] - pts[None, :, 0], pts[a:b, None, 1] - pts[None, :, 1])
+        ratio = size[a:b, None] / size[None, :]
+        d[(ratio > 1.6) | (ratio < 1 / 1.6)] = np.inf
+        d[np.arange(b - a), np.arange(a, b)] = np.inf
+        nn[a:b] = d.argmin(1)
+        dist[a:b] = d[np.arange(b - a), nn[a:b]]
+    ok = np.isfinite(dist) & (dist < 2.0 * size)
     if ok.sum() < 4:
         return None
     v = pts[nn[ok]] - pts[ok]
@@ -266,7 +270,7 @@ def _dominant_angle(glyphs) -> float | None:
     mode = edges[hist.argmax()] + np.pi / 72
     close = np.abs(np.angle(np.exp(1j * (doubled - mode)))) < np.radians(20)
     mean = np.angle(np.exp(1j * doubled[close]).mean())
-    return _norm_angle(float(np.degrees(mean / 2)))
+    return mod180(float(np.degrees(mean / 2)))
 
 
 def _reproject(points, angle: float):
@@ -332,7 +336,7 @@ def _merge_collinear(regions: list[_Region]) -> list[_Region]:
         (gx, gy), (w, h), ang = cv2.minAreaRect(pts)
         length, thick = (w, h) if w >= h else (h, w)
         ang = ang + 90.0 if w < h else ang
-        ang = ((ang + 90.0) % 180.0) - 90.0
+        ang = mod180(ang)
         provisional = all(regions[m].provisional for m in members)
         out.append(
             _Region(
