@@ -29,6 +29,9 @@ FILLED_DIFF = 6.0
 an untouched region re-encoded as JPEG changes by about 1."""
 FLAT_STD = 3.0
 """A region this uniform in the original holds nothing to cover."""
+READ_EXCUSE = False
+"""Off: on fresh hard-set seed 4 the excuse below let one more PHI string through (13 -> 14 of
+58, no decoy gained); the rule stays for its tests until the case is understood."""
 READ_OUTSIDE = 0.1
 """Share of an unreadable re-check line's uncovered outline that may lie outside the lines the
 first pass published as read safe (see ``_read_before``)."""
@@ -103,7 +106,7 @@ def missed(
             d
             for d in detections
             if not _accounted(d, regions, covered)
-            and not _read_before(d, image, written, covered, safe)
+            and not (READ_EXCUSE and _read_before(d, image, written, covered, safe))
         ),
         failed=tuple(r.name for r in found.runs if not r.ok),
     )
