@@ -97,7 +97,7 @@ def missed(
             _outline_mask(c.shape, [d for d in read if d.frame == i], READ_MARGIN)
             for i, c in enumerate(covered)
         ]
-        if read and any(d.label == UNREADABLE for d in text)
+        if READ_EXCUSE and read and any(d.label == UNREADABLE for d in text)
         else []
     )
     detections = [f.detection for f in found.faces] + text + list(found.barcodes)
