@@ -259,12 +259,15 @@ def test_pieces_of_one_code_are_merged_and_grown():
     assert (round(gw, 6), round(gh, 6)) == (110.0, 36.0)
 
 
-def dark_screen_qr(module: float = 1.6, sigma: float = 1.2) -> tuple[np.ndarray, tuple]:
-    """A QR code (25 modules of ``module`` px) on its white quiet zone on a dark screen, at
-    (700, 500) in a 1600 px photo, turned 35 degrees and blurred: too soft for zxing."""
+def dark_screen_qr(
+    module: float = 1.6, sigma: float = 1.2, payload: str = "PT|4829133^MRN00482913"
+) -> tuple[np.ndarray, tuple]:
+    """A QR code (25 modules of ``module`` px for the default payload) on its white quiet zone
+    on a dark screen, at (700, 500) in a 1600 px photo, turned 35 degrees and blurred: too soft
+    for zxing."""
     import cv2
 
-    big = code_image("PT|4829133^MRN00482913", "QRCode", 10, quiet=False)
+    big = code_image(payload, "QRCode", 10, quiet=False)
     qr = cv2.resize(big, None, fx=module / 10, fy=module / 10, interpolation=cv2.INTER_AREA)
     rng = np.random.default_rng(0)
     img = np.clip(rng.normal(28, 4, (1200, 1600)), 0, 255).astype(np.uint8)
@@ -284,6 +287,21 @@ def test_blurred_qr_on_a_dark_screen_is_redacted(tmp_path):
     import cv2
 
     rgb, shape = dark_screen_qr()
+    up = cv2.resize(rgb[..., 0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+    assert not zxingcpp.read_barcodes(rgb[..., 0]) and not zxingcpp.read_barcodes(up)  # control
+    assert [h.format for h in find_barcodes(rgb)] == ["Undecoded2D"]
+    _assert_redacted(tmp_path, rgb, shape, pad=0)
+
+
+def test_blurred_version_4_qr_with_small_finders_is_redacted(tmp_path):
+    """A wristband QR of 33 modules (a longer payload), 1.3 px modules, blurred: its finders
+    are under a fifth of its place's side (the shares tried before the change stopped at 0.2,
+    so it was published untouched); zxing sees nothing, its three finders are found."""
+    import cv2
+
+    payload = "PT|4829133^MRN00482913^DOB19620417^ADM20261201^WARD7B^BED12"
+    rgb, shape = dark_screen_qr(module=1.3, sigma=1.1, payload=payload)
+    assert shape[0] >= 33 * 1.3 - 1  # version 4 or later: finders 7/33 of the side or less
     up = cv2.resize(rgb[..., 0], None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
     assert not zxingcpp.read_barcodes(rgb[..., 0]) and not zxingcpp.read_barcodes(up)  # control
     assert [h.format for h in find_barcodes(rgb)] == ["Undecoded2D"]
