@@ -107,8 +107,29 @@ def load_image(
             file is larger than ``max_bytes``.
         UnreadableImage: Anything else that cannot be decoded (corrupt, not an image, I/O).
     """
-    name = path.name
     data = _read_bytes(path, max_bytes)
+    return load_bytes(data, path, max_pixels=max_pixels, max_total_pixels=max_total_pixels)
+
+
+def load_bytes(
+    data: bytes,
+    path: Path,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_total_pixels: int = DEFAULT_MAX_TOTAL_PIXELS,
+) -> LoadedImage:
+    """Check and decode the bytes of one image file as :func:`load_image` does, in memory.
+
+    Redact's verification decodes the copy it is about to publish from the very bytes it will
+    write: the pixels it checks are the file's, with no second read of them. ``path`` names
+    the file in messages and in the result.
+
+    Raises:
+        the errors of :func:`load_image` (``EmptyFile`` for no bytes).
+    """
+    name = path.name
+    if not data:
+        raise EmptyFile(f"{name}: file is empty (0 bytes)")
     sha256 = hashlib.sha256(data).hexdigest()
     family = identify(name, data)
     if not container_complete(family, data):

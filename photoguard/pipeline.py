@@ -55,6 +55,25 @@ def ready(ctx: CheckContext) -> None:
     preflight(ctx.settings)
 
 
+def warm(ctx: CheckContext) -> None:
+    """What a worker process builds as it starts: the detectors and, with a registry, the face
+    encoder, while the other workers build theirs (see workers.Workers).
+
+    A failure is not raised here (an initializer that raises breaks the whole pool with no
+    reason given): the run's ``ready`` task builds the detectors again and raises the named
+    error (a missing model or Tesseract) before any file is judged; a detector that cannot be
+    built is never cached as built.
+    """
+    try:
+        ready(ctx)
+        if ctx.enrolled is not None:
+            from photoguard.detect.dlib_faces import prepare_encoder
+
+            prepare_encoder()
+    except Exception:  # noqa: BLE001,S110 - raised again, named, by the run's ready() task
+        pass
+
+
 # -- check --------------------------------------------------------------------------------------
 
 
@@ -123,7 +142,7 @@ def check_paths(
         (file, problems.get(file))
         for file, _root in iter_inputs(paths, ctx.exclude, ignored, problems)
     )
-    with Workers(ctx, workers) as pool:
+    with Workers(ctx, workers, warm) as pool:
         pool.call(ready)  # a missing model or Tesseract stops the run before any file
         yield from pool.map(_check_input, inputs)
 
@@ -176,7 +195,7 @@ def redact_paths(
     require_current_consent(ctx.settings)
     paths = list(paths)
     outputs.check_out_dir(out_dir, paths)
-    with outputs.hold(out_dir), Workers(ctx, workers) as pool:
+    with outputs.hold(out_dir), Workers(ctx, workers, warm) as pool:
         manifest = outputs.Manifest.open(out_dir)
         # Built and named where the detectors run: a parent of workers loads no model.
         run = outputs.run_key(ctx, pool.call(_ready_versions))

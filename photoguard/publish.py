@@ -1,9 +1,10 @@
 """Stage 5 and after, for ``redact``: render a copy, verify it, publish it.
 
-A file's copy is staged (a hidden temp file beside its target), re-checked against the pixels
-it really covers and, when something is missed, redacted further for a few rounds. Only this
-process publishes: it records the file (audit trail, then manifest) and then renames the
-staged copy into place, so a killed run never leaves a published copy unrecorded.
+A file's copy is re-checked against the pixels it really covers (decoded from its encoded
+bytes) and, when something is missed, redacted further for a few rounds; only a verified copy
+is staged (a hidden temp file beside its target). Only this process publishes: it records the
+file (audit trail, then manifest) and then renames the staged copy into place, so a killed run
+never leaves a published copy unrecorded.
 """
 
 from __future__ import annotations
@@ -93,10 +94,12 @@ def render_and_verify(
     find,
     read: tuple[Detection, ...] = (),
 ) -> tuple[PhotoResult, Path | None]:
-    """Redact, encode, stage; re-check the staged copy against the pixels it really covers.
+    """Redact, encode, re-check the copy against the pixels it really covers, stage it.
 
     What the re-check finds uncovered is redacted too and the copy checked again, for a few
-    rounds; a copy that does not converge, or whose re-check fails, is not written. ``read``:
+    rounds; a copy that does not converge, or whose re-check fails, is not written. Each
+    round's copy is decoded back from its encoded bytes in memory; only the verified bytes are
+    staged (a rejected round writes nothing). ``read``:
     the lines the first pass published as read safe (``Findings.read``, see verify.missed).
     """
     from photoguard import outputs, render, verify
@@ -106,15 +109,11 @@ def render_and_verify(
     regions, added = result.regions, 0
     for _round in range(verify.ROUNDS):
         data = render.encode(render.redact_image(image, regions, policy), image)
-        staged = outputs.stage(target, data)
-        try:
-            missed = _recheck(staged, image, regions, ctx, find, read)
-        except BaseException:
-            outputs.discard(staged)
-            raise
+        missed = _recheck(data, target, image, regions, ctx, find, read)
         if not missed.detections and not missed.failed:
+            # Only a verified copy is written: exactly the bytes whose pixels were checked.
+            staged = outputs.stage(target, data)
             return _verified(result, image, regions, added, target, data, ctx), staged
-        outputs.discard(staged)
         found = f"verification found {missed.describe()} in the redacted copy"
         if missed.failed:
             return not_written(result, found), None
@@ -127,11 +126,14 @@ def render_and_verify(
     return not_written(result, f"verification still found {missed.describe()} after {rounds}"), None
 
 
-def _recheck(staged: Path, image: LoadedImage, regions, ctx: CheckContext, find, read=()):
+def _recheck(
+    data: bytes, target: Path, image: LoadedImage, regions, ctx: CheckContext, find, read=()
+):
+    """verify.missed on the copy ``data`` decodes to: the pixels a viewer of it will see."""
     from photoguard import verify
-    from photoguard.load import load_image
+    from photoguard.load import load_bytes
 
-    written = load_image(staged, max_pixels=ctx.settings.policy.max_pixels)
+    written = load_bytes(data, target, max_pixels=ctx.settings.policy.max_pixels)
     # No encodings: every face the re-check finds off a kept face is unconsented.
     found = find(written, ctx, match=False)
     return verify.missed(image, written, regions, found, ctx.settings.policy, read)

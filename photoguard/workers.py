@@ -14,13 +14,14 @@ if TYPE_CHECKING:
 class Workers:
     """Where a run's detectors run: this process (``workers`` <= 1) or worker processes.
 
-    Use as a context manager. Worker processes start on demand, build their models once and
-    keep them, and die with this process (kill -9 included); on any exit from the ``with``
+    Use as a context manager. Worker processes all start on entry, each calls ``warm(ctx)``
+    as it starts (a picklable function that builds its models; it must not raise), keep what
+    they built, and die with this process (kill -9 included); on any exit from the ``with``
     block other than a normal one, Ctrl-C included, they are stopped at once.
     """
 
-    def __init__(self, ctx: CheckContext, workers: int) -> None:
-        self.ctx, self.workers = ctx, workers
+    def __init__(self, ctx: CheckContext, workers: int, warm=None) -> None:
+        self.ctx, self.workers, self.warm = ctx, workers, warm
         self._pool = None
 
     def __enter__(self) -> Workers:
@@ -32,8 +33,12 @@ class Workers:
                 max_workers=self.workers,
                 mp_context=mp.get_context("spawn"),
                 initializer=worker_init,
-                initargs=(threads_per_worker(self.workers), self.ctx, os.getpid()),
+                initargs=(threads_per_worker(self.workers), self.ctx, os.getpid(), self.warm),
             )
+            # Start every worker now (the executor starts one per task it cannot place), so
+            # that all of them build their models at once, in parallel, before the first file.
+            for _ in range(self.workers):
+                self._pool.submit(_in_worker, _Called(_nothing), None)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -106,6 +111,10 @@ class _Called:
         return self.fn(ctx)
 
 
+def _nothing(_ctx: CheckContext) -> None:
+    """A task that only makes the executor start a worker."""
+
+
 def map_items(fn, items: Iterable, ctx: CheckContext, workers: int) -> Iterator:
     """Apply ``fn(item, ctx)`` in order, in this process or in ``workers`` processes."""
     with Workers(ctx, workers) as pool:
@@ -131,7 +140,9 @@ _WORKER_CTX: CheckContext | None = None
 """The run's context in a worker process, set once by worker_init."""
 
 
-def worker_init(threads: int, ctx: CheckContext, parent: int | None = None) -> None:
+def worker_init(threads: int, ctx: CheckContext, parent: int | None = None, warm=None) -> None:
+    """Set up a worker process: its share of the cores, the run's context (received once, here,
+    not with each task), death with its parent; then ``warm(ctx)``, which builds its models."""
     global _WORKER_CTX
     import signal
 
@@ -143,6 +154,8 @@ def worker_init(threads: int, ctx: CheckContext, parent: int | None = None) -> N
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if parent is not None:
         _die_with_parent(parent)
+    if warm is not None and ctx is not None:
+        warm(ctx)
 
 
 def _opencv_threads(threads: int) -> None:

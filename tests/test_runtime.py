@@ -105,3 +105,78 @@ def test_a_worker_that_dies_stops_the_run_with_a_named_error():
     ctx = CheckContext(settings=load_settings(None))
     with pytest.raises(WorkerDied, match="worker process died"), workers.Workers(ctx, 2) as pool:
         list(pool.map(_exit_on_two, [1, 2, 3]))
+
+
+def _built(_ctx):
+    from photoguard.detect import base
+
+    return sorted(base._INSTANCES)
+
+
+def test_every_worker_starts_at_once_and_builds_its_detectors_as_it_starts():
+    """The pool's workers start together and build their models side by side: the first task
+    a worker runs finds its detectors built (the second worker used to start only at the second
+    file, and each built its models on its first file)."""
+    from photoguard.pipeline import warm
+    from photoguard.scan import CheckContext
+    from photoguard.settings import load_settings
+
+    ctx = CheckContext(settings=load_settings(None))
+    with workers.Workers(ctx, 2, warm) as pool:
+        started = len(pool._pool._processes)
+        built = pool.call(_built)
+    assert started == 2
+    policy = ctx.settings.policy
+    assert set(built) >= {*policy.face_detectors, *policy.text_detectors}
+
+
+_NO_TESSERACT = """
+import sys
+from photoguard import api
+from photoguard.errors import EnvironmentProblem
+
+try:
+    api.check_path(sys.argv[1:3], registry=False, workers=2)
+except EnvironmentProblem as exc:
+    print("named:", exc)
+"""
+
+
+def test_a_missing_tesseract_in_workers_is_still_a_named_error(tmp_path):
+    """A worker whose models cannot be built as it starts does not break the pool: the run's
+    ready() raises the named error before any file is judged."""
+    files = [str(SAMPLES / "visit.jpg"), str(SAMPLES / "wristband.jpg")]
+    env = {**os.environ, "PATH": str(tmp_path)}  # no tesseract on it
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_TESSERACT, *files],
+        capture_output=True, text=True, timeout=600, env=env,
+    )  # fmt: skip
+    assert "named:" in out.stdout and "esseract" in out.stdout, out.stdout + out.stderr[-500:]
+
+
+class _Counted(str):
+    """A registered name that counts how often it is pickled (in this process)."""
+
+    pickled = 0
+
+    def __reduce__(self):
+        _Counted.pickled += 1
+        return (str, (str(self),))
+
+
+def _deny_names(_item, ctx):
+    return len(ctx.deny_names)
+
+
+def test_the_run_context_goes_to_each_worker_once_not_with_each_file():
+    """The registry's view (the people, every registered name) is pickled once per worker, in
+    its initializer; a task carries only its item."""
+    from photoguard.scan import CheckContext
+    from photoguard.settings import load_settings
+
+    ctx = CheckContext(settings=load_settings(None), deny_names=(_Counted("Jane Doe"),))
+    _Counted.pickled = 0
+    with workers.Workers(ctx, 2) as pool:
+        seen = list(pool.map(_deny_names, range(12)))
+    assert seen == [1] * 12
+    assert _Counted.pickled == 2  # one per worker

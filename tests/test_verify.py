@@ -111,6 +111,47 @@ def test_a_face_the_first_pass_missed_is_redacted_in_verification_without_encodi
     assert _recognisable(original, output, [f.box for f in faces]) == [False, False]
 
 
+def test_verification_checks_the_bytes_it_publishes_and_writes_no_rejected_round(
+    tmp_path, monkeypatch
+):
+    """Each round's copy is decoded from its encoded bytes in memory; only the verified copy is
+    staged, and the published file is exactly the bytes whose pixels were re-checked (a round
+    whose re-check found a missed face used to be written, read back and deleted)."""
+    import hashlib
+
+    from photoguard import load, outputs
+
+    real_find, real_load, real_stage = pipeline.find, load.load_bytes, outputs.stage
+    checked, staged = [], []
+
+    def first_pass_misses_a_face(image, ctx, match=True):
+        found = real_find(image, ctx, match)
+        return dataclasses.replace(found, faces=found.faces[:1]) if match else found
+
+    def decoded(data, path, **limits):
+        if path.parent.name == "out":  # a copy (the first pass loads the input through here too)
+            checked.append(hashlib.sha256(data).hexdigest())
+        return real_load(data, path, **limits)
+
+    def stage(target, data):
+        staged.append(hashlib.sha256(data).hexdigest())
+        return real_stage(target, data)
+
+    monkeypatch.setattr(pipeline, "find", first_pass_misses_a_face)
+    monkeypatch.setattr(load, "load_bytes", decoded)
+    monkeypatch.setattr(outputs, "stage", stage)
+    [result] = redact_paths([_folder(tmp_path, "visit.jpg")], tmp_path / "out", _face_context())
+    assert result.output is not None, result.reasons
+    assert len(checked) == 2  # the first round's copy showed the missed face: a second round
+    assert staged == checked[-1:]
+    assert hashlib.sha256(result.output.read_bytes()).hexdigest() == checked[-1]
+    assert result.output_sha256 == checked[-1]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".photoguard-output",
+        "visit.jpg",
+    ]
+
+
 @pytest.mark.parametrize("style", ["fill", "pixelate", "blur"])
 def test_coverage_counts_only_pixels_that_changed(style):
     from photoguard.types import Action, Box, Region

@@ -280,6 +280,17 @@ def _onnx_encoder():  # -> dlib_resnet.OnnxFaceEncoder | None
         return None
 
 
+def prepare_encoder() -> None:
+    """Load the landmark model and the encoder now (a worker does as it starts), not on the
+    first face to encode.
+
+    Raises:
+        EnvironmentProblem: dlib or face_recognition_models is not installed.
+    """
+    _pose_predictor()
+    _onnx_encoder()
+
+
 def encoder_version() -> str:
     """Which network computes the encodings (for the audit and the cache key)."""
     encoder = _onnx_encoder()
