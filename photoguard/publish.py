@@ -107,8 +107,9 @@ def render_and_verify(
     policy = ctx.settings.policy
     target = outputs.output_path(out_dir, key, render.output_suffix(image.format))
     regions, added = result.regions, 0
+    copy = render.Redaction(image, policy)  # each round paints its new regions on the last
     for _round in range(verify.ROUNDS):
-        data = render.encode(render.redact_image(image, regions, policy), image)
+        data = render.encode(copy.paint(regions), image)
         missed = _recheck(data, target, image, regions, ctx, find, read)
         if not missed.detections and not missed.failed:
             # Only a verified copy is written: exactly the bytes whose pixels were checked.

@@ -46,7 +46,12 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
         seed: seeds the noise, so that the same input and policy give the same output.
     """
     out = pixels.copy()
-    rng = np.random.default_rng(seed)
+    _paint(out, regions, policy, np.random.default_rng(seed))
+    return out
+
+
+def _paint(out: np.ndarray, regions: Sequence[Region], policy: Policy, rng) -> None:
+    """Cover ``regions`` on ``out`` in place, in order, drawing noise from ``rng``."""
     height, width = out.shape[:2]
     for region in regions:
         if region.action is not Action.REDACT:
@@ -55,7 +60,6 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
         if box.area:
             style = policy.face_style if region.kind is RegionKind.FACE else policy.text_style
             _cover(out, box, style, mask, rng)
-    return out
 
 
 def region_mask(region: Region, policy: Policy, width: int, height: int) -> tuple[Box, np.ndarray]:
@@ -144,6 +148,41 @@ def redact_image(image: LoadedImage, regions: Sequence[Region], policy: Policy) 
         redact_frame(frame, [r for r in regions if r.frame == i], policy, seed + i)
         for i, frame in enumerate(image.frames)
     ]
+
+
+class Redaction:
+    """A redacted copy of ``image`` that later regions are painted onto (redact's rounds).
+
+    Regions are painted in order, each frame's noise drawn from one stream seeded as
+    :func:`redact_image` seeds it, so painting a verification round's new regions on top of the
+    last round's copy gives exactly the pixels of painting every region from the start: a
+    round no longer re-renders (and re-noises) every face of the copy.
+    """
+
+    def __init__(self, image: LoadedImage, policy: Policy) -> None:
+        seed = int(image.sha256[:8], 16)
+        self._frames = [frame.copy() for frame in image.frames]
+        self._rngs = [np.random.default_rng(seed + i) for i in range(len(image.frames))]
+        self._policy = policy
+        self._painted: tuple[Region, ...] = ()
+
+    def paint(self, regions: Sequence[Region]) -> list[np.ndarray]:
+        """The copy with every region of ``regions`` covered (as redact_image would cover it).
+
+        ``regions`` must start with the regions painted before (a round only adds regions).
+        The frames returned are this copy's own: encode them before the next ``paint``.
+
+        Raises:
+            ValueError: ``regions`` does not start with the regions painted before.
+        """
+        regions = tuple(regions)
+        done = len(self._painted)
+        if regions[:done] != self._painted:
+            raise ValueError("a redaction only adds regions to those painted before")
+        for i, frame in enumerate(self._frames):
+            _paint(frame, [r for r in regions[done:] if r.frame == i], self._policy, self._rngs[i])
+        self._painted = regions
+        return self._frames
 
 
 def output_suffix(image_format: str) -> str:

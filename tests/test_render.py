@@ -70,3 +70,41 @@ def test_a_jpeg_that_broke_the_optimizing_encoder_is_written(corpus, tmp_path):
     [result] = redact_paths([path], tmp_path / "out", ctx)
     assert result.verdict is not Verdict.BLOCK, result.reasons
     assert result.output is not None and result.output.is_file()
+
+
+@pytest.mark.parametrize(("face", "text"), [("pixelate", "fill"), ("blur", "pixelate")])
+def test_regions_painted_on_an_earlier_round_give_the_pixels_of_painting_them_all(
+    two_page_tiff, face, text
+):
+    """Verification paints a round's new regions on top of the last round's copy: the pixels
+    are exactly those of rendering every region from the start (noise stream included), on
+    every frame, with overlapping and skipped regions."""
+    import dataclasses
+
+    from photoguard.settings import MaskShape, Style
+    from photoguard.types import Action, Box, Region
+
+    image = load_image(two_page_tiff)
+    policy = dataclasses.replace(
+        load_settings(None).policy,
+        face_style=Style(face), text_style=Style(text), face_mask=MaskShape.ELLIPSE,
+    )  # fmt: skip
+    regions = [
+        Region(RegionKind.FACE, Box(*ASTRONAUT_FACE), Action.REDACT),
+        Region(RegionKind.TEXT, Box(10, 10, 120, 40), Action.REDACT, frame=1),
+        Region(RegionKind.FACE, Box(200, 80, 300, 200), Action.KEEP),
+        Region(RegionKind.FACE, Box(150, 40, 260, 160), Action.REDACT),  # overlaps the first
+        Region(RegionKind.TEXT, Box(5, 200, 300, 230), Action.REDACT, frame=1),
+        Region(RegionKind.FACE, Box(30, 250, 90, 320), Action.REDACT, frame=1),
+    ]
+    whole = render.redact_image(image, regions, policy)
+    copy = render.Redaction(image, policy)
+    for done in (2, 4, 4, 6):
+        frames = copy.paint(regions[:done])
+        assert [f.tobytes() for f in frames] == [
+            f.tobytes() for f in render.redact_image(image, regions[:done], policy)
+        ]
+    assert [f.tobytes() for f in frames] == [f.tobytes() for f in whole]
+    assert not np.array_equal(frames[0], image.frames[0])
+    with pytest.raises(ValueError, match="only adds regions"):
+        copy.paint(regions[1:])

@@ -70,9 +70,7 @@ def test_negative_text_padding_cannot_publish_readable_phi(tmp_path):
 
 
 def test_a_renderer_that_paints_nothing_publishes_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(
-        render, "redact_frame", lambda pixels, regions, policy, seed=0: pixels.copy()
-    )
+    monkeypatch.setattr(render, "_cover", lambda out, box, style, mask, rng: None)
     [result] = redact_paths([_folder(tmp_path, "visit.jpg")], tmp_path / "out", _face_context())
     assert result.output is None and result.verdict is Verdict.BLOCK
     assert "verification still found 2 face(s)" in result.reasons[-1]
