@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 _WORK_SIDE = 1600  # long side of the copy used to find regions
 _NN_ROWS = 512  # glyphs whose nearest neighbours are found at once (see _nearest)
+_NN_CELL = 128.0  # side (work px) of the cells glyphs are grouped in for that
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,32 +269,42 @@ def _nearest(pts, size):
     to it, where that distance is under twice its size (the only neighbours ``_dominant_angle``
     uses); ``inf`` elsewhere. Ties go to the lower index, as one argmin over all glyphs would.
 
-    Glyphs are taken in order along the axis they spread more along, ``_NN_ROWS`` at a time,
-    each group against the glyphs within its reach along that axis only: a block of small text
-    on a 12 MP photo holds tens of thousands of glyphs, and their full distance matrix cost
-    27 s (and, at once, more memory than the machine had)."""
+    Glyphs are taken by cells of ``_NN_CELL`` px (at most ``_NN_ROWS`` at a time), each group
+    against the glyphs within its reach only: a block of small text on a 12 MP photo holds tens
+    of thousands of glyphs, and their full distance matrix cost 27 s (and, at once, more memory
+    than the machine had)."""
     import numpy as np
 
     n = len(pts)
     nn, dist = np.zeros(n, np.intp), np.full(n, np.inf)
-    axis = int(np.ptp(pts[:, 1]) > np.ptp(pts[:, 0]))
-    order = np.argsort(pts[:, axis], kind="stable")
-    at = pts[order, axis]
+    order = np.argsort(pts[:, 0], kind="stable")
+    xs = pts[order, 0]
     reach = 2.0 * size
-    for a in range(0, n, _NN_ROWS):
-        rows = order[a : a + _NN_ROWS]
-        lo = np.searchsorted(at, (pts[rows, axis] - reach[rows]).min() - 1.0, "left")
-        hi = np.searchsorted(at, (pts[rows, axis] + reach[rows]).max() + 1.0, "right")
-        cols = np.sort(order[lo:hi])  # in index order: argmin breaks ties as before
-        d = np.hypot(
-            pts[rows, None, 0] - pts[None, cols, 0], pts[rows, None, 1] - pts[None, cols, 1]
-        )
-        ratio = size[rows, None] / size[None, cols]
-        d[(ratio > 1.6) | (ratio < 1 / 1.6) | (rows[:, None] == cols[None, :])] = np.inf
-        best = d.argmin(1)
-        near = d[np.arange(len(rows)), best]
-        near[near >= reach[rows]] = np.inf
-        nn[rows], dist[rows] = cols[best], near
+    cells = np.floor(pts / _NN_CELL).astype(np.int64)
+    key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1] - int(cells[:, 1].min())
+    by_cell = np.argsort(key, kind="stable")
+    edges = np.flatnonzero(np.diff(key[by_cell])) + 1
+    for cell in np.split(by_cell, edges):
+        cell = cell[np.argsort(reach[cell], kind="stable")]
+        a = 0
+        while a < len(cell):  # rows of about one size: each block reaches only as far as they do
+            b = min(a + _NN_ROWS, int(np.searchsorted(reach[cell], 2 * reach[cell[a]], "right")))
+            rows, a = cell[a:b], b
+            r = float(reach[rows].max()) + 1.0
+            (x0, y0), (x1, y1) = pts[rows].min(0) - r, pts[rows].max(0) + r
+            small, big = size[rows].min() / 1.7, size[rows].max() * 1.7
+            cols = order[np.searchsorted(xs, x0, "left") : np.searchsorted(xs, x1, "right")]
+            inside = (pts[cols, 1] >= y0) & (pts[cols, 1] <= y1)
+            cols = np.sort(cols[inside & (size[cols] >= small) & (size[cols] <= big)])
+            d = np.hypot(
+                pts[rows, None, 0] - pts[None, cols, 0], pts[rows, None, 1] - pts[None, cols, 1]
+            )
+            ratio = size[rows, None] / size[None, cols]
+            d[(ratio > 1.6) | (ratio < 1 / 1.6) | (rows[:, None] == cols[None, :])] = np.inf
+            best = d.argmin(1)
+            near = d[np.arange(len(rows)), best]
+            near[near >= reach[rows]] = np.inf
+            nn[rows], dist[rows] = cols[best], near
     return nn, dist
 
 
