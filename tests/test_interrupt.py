@@ -18,7 +18,10 @@ from conftest import _DATA_HOME, PHOTOGUARD, SAMPLES, run_cli
 from consent_support import CONSENTS
 
 FAST = ()  # every stage runs: with OCR or barcodes off a file is at best review, never written
-COPIES = 8
+# Enough that a run is still going when its first copy appears: copies are published in
+# bursts (2 workers, 4 files in flight), and with 8 a loaded machine published all 8 before the
+# Ctrl-C test could send its signal (the run ended with 0, not 130).
+COPIES = 16
 
 
 @pytest.fixture
