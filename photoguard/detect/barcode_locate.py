@@ -29,8 +29,9 @@ def locate(
     gray: np.ndarray, work: tuple[np.ndarray, float] | None = None
 ) -> list[tuple[tuple, str]]:
     """Every candidate code: OpenCV 1-D detector, OpenCV QR detector, striped bar fields, and
-    places a small 2-D code may be (``MAYBE_2D``). ``work``: ``downscale(gray, WORK_SIDE)``
-    when the caller has it already."""
+    places a small 2-D code may be (``MAYBE_2D``; ``barcode_fine.fine_candidates`` looks in
+    them for thin-barred 1-D codes). ``work``: ``downscale(gray, WORK_SIDE)`` when the caller
+    has it already."""
     bars, blobs = code_fields(gray, work)
     fields = [(grow(r), "1D") for r in code_bars(gray, [r for r, striped in bars if striped])]
     h, w = gray.shape

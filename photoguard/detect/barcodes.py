@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 NAME = "barcodes"
-VERSION = "7"
+VERSION = "8"
 ALLOWED = "allowed"
 """Label of a barcode whose content is allow-listed: returned (action keep), not omitted."""
 
@@ -68,7 +68,8 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     colours; small images also 2x upscaled; on a photo larger than the bar search's work side,
     1-D codes at full resolution and 2-D codes on that work copy, where zxing's 2-D detectors
     cost a third: a small 2-D code is read from full-resolution crops of the places
-    ``module_blobs`` and OpenCV's QR detector point at). Then every located candidate that
+    ``module_blobs`` and OpenCV's QR detector point at). Thin-barred 1-D codes are looked for
+    enlarged in those places (``fine_candidates``). Then every located candidate that
     zxing did not already read - OpenCV's 1-D detector, OpenCV's QR detector, striped bar
     fields - is cut out upright and upscaled and read again; one that still does not decode is
     returned with ``valid=False`` (format ``Undecoded1D``/``Undecoded2D``) so that it is
@@ -89,6 +90,7 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     import numpy as np
 
     from photoguard.detect.barcode_bars import upright
+    from photoguard.detect.barcode_fine import fine_candidates
     from photoguard.detect.barcode_locate import MAYBE_2D, WORK_SIDE, locate
     from photoguard.detect.imageops import downscale
 
@@ -106,6 +108,7 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
         _add(hits, read(image, inverse / scale, w, h, errors=scale <= 1.0, formats=formats))
     try:
         candidates = locate(gray, work)
+        candidates += fine_candidates(gray, candidates)
     except cv2.error as err:
         raise DetectorError(f"OpenCV failed locating codes: {type(err).__name__}") from None
     hits = [_grown(_reread(gray, hit, w, h), candidates, w, h) for hit in hits]
@@ -131,26 +134,6 @@ def find_barcodes(rgb: np.ndarray) -> list[BarcodeHit]:
     return hits
 
 
-_TWO_TONE = 3.5
-"""A 2-D code is dark modules on a light ground: Otsu's two classes lie this many pooled
-standard deviations apart (codes on tuning seeds 0-3: 3.4-7.5, those read 4.2-6.6; the places
-texture gives on a crowd photo: median 3.3)."""
-
-
-def _two_tone(crop: np.ndarray) -> float:
-    """How far apart Otsu's dark and light classes of ``crop`` lie, in pooled std devs."""
-    import cv2
-    import numpy as np
-
-    t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    c = crop.astype(np.float32)
-    lo, hi = c[c <= t], c[c > t]
-    if not lo.size or not hi.size:
-        return 0.0
-    pooled = np.sqrt((lo.var() * lo.size + hi.var() * hi.size) / c.size)
-    return float((hi.mean() - lo.mean()) / (pooled + 1.0))
-
-
 _ENLARGE = (2.0,)  # 4x too finds a few more codes, at ~5x the cost on a crowd photo's texture
 
 
@@ -161,6 +144,7 @@ def _read_small_2d(gray: np.ndarray, rect, w: int, h: int) -> list[BarcodeHit]:
     import cv2
     import numpy as np
 
+    from photoguard.detect.barcode_bars import TWO_TONE, two_tone
     from photoguard.detect.barcode_finders import qr_finders
 
     (cx, cy), (rw, rh), _ = rect
@@ -170,7 +154,7 @@ def _read_small_2d(gray: np.ndarray, rect, w: int, h: int) -> list[BarcodeHit]:
     if x1 - x0 < 4 or y1 - y0 < 4:
         return []
     crop = gray[y0:y1, x0:x1]
-    if _two_tone(crop) < _TWO_TONE:
+    if two_tone(crop) < TWO_TONE:
         return []
     for k in _ENLARGE:
         view = cv2.resize(crop, None, fx=k, fy=k, interpolation=cv2.INTER_CUBIC)
