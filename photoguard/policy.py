@@ -12,6 +12,7 @@ from photoguard.lines import beside_only, clear_of_read
 from photoguard.settings import AmbiguousAction, Policy, SubjectAction
 from photoguard.tracks import distinct_faces
 from photoguard.types import (
+    UNREADABLE,
     Action,
     Decision,
     FaceFinding,
@@ -21,10 +22,6 @@ from photoguard.types import (
     RegionKind,
     Verdict,
 )
-
-UNREADABLE = "unreadable"
-"""The label of text found but not read with confidence (detect.text): redacted, counted apart
-from PHI."""
 
 _UNCONSENTED_WHY = {
     MatchStatus.NOT_CHECKED: "no consent registry consulted",

@@ -15,7 +15,7 @@ import numpy as np
 
 from photoguard.errors import OutputError
 from photoguard.settings import MaskShape, Policy, Style
-from photoguard.types import Action, Box, LoadedImage, Region, RegionKind
+from photoguard.types import UNREADABLE, Action, Box, LoadedImage, Region, RegionKind
 
 FILL_RGB = (0, 0, 0)
 PIXELATE_BLOCKS = 6
@@ -36,7 +36,13 @@ OUTPUT_FORMATS = {
 MPO), BMP as PNG; everything is re-encoded from the redacted pixels."""
 
 
-def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, seed: int = 0):
+def redact_frame(
+    pixels: np.ndarray,
+    regions: Sequence[Region],
+    policy: Policy,
+    seed: int = 0,
+    spare_codes: bool = True,
+):
     """Return a redacted copy of one RGB frame; ``pixels`` is never modified.
 
     Args:
@@ -44,6 +50,8 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
         regions: regions of this frame; those with action REDACT are covered.
         policy: styles, face mask shape and scale, text padding.
         seed: seeds the noise, so that the same input and policy give the same output.
+        spare_codes: unreadable text leaves the kept codes' pixels alone (``kept_codes``);
+            off, it covers them too (a thumbnail, whose kept boxes are grown, not shrunk).
     """
     out = pixels.copy()
     _paint(out, regions, policy, np.random.default_rng(seed))
@@ -53,17 +61,50 @@ def redact_frame(pixels: np.ndarray, regions: Sequence[Region], policy: Policy, 
 def _paint(out: np.ndarray, regions: Sequence[Region], policy: Policy, rng) -> None:
     """Cover ``regions`` on ``out`` in place, in order, drawing noise from ``rng``."""
     height, width = out.shape[:2]
+    codes = kept_codes(regions) if spare_codes else ()
     for region in regions:
         if region.action is not Action.REDACT:
             continue
-        box, mask = region_mask(region, policy, width, height)
+        box, mask = region_mask(region, policy, width, height, codes)
         if box.area:
             style = policy.face_style if region.kind is RegionKind.FACE else policy.text_style
             _cover(out, box, style, mask, rng)
 
 
-def region_mask(region: Region, policy: Policy, width: int, height: int) -> tuple[Box, np.ndarray]:
-    """The pixels ``redact_frame`` covers for one region: a clamped box and a mask within it."""
+def kept_codes(regions: Sequence[Region]) -> tuple[Region, ...]:
+    """The codes kept in the copy (decoded and allow-listed): the fill of text not read with
+    confidence leaves their pixels alone (``region_mask``). The text stage sees a code's
+    modules as an unreadable blob (DB map sure of it, glyph-sized ink); that blob is the code,
+    and the text around it is still covered. PHI text is covered whole, code or not."""
+    return tuple(r for r in regions if r.kind is RegionKind.BARCODE and r.action is Action.KEEP)
+
+
+def region_mask(
+    region: Region, policy: Policy, width: int, height: int, codes: Sequence[Region] = ()
+) -> tuple[Box, np.ndarray]:
+    """The pixels ``redact_frame`` covers for one region: a clamped box and a mask within it,
+    less the kept ``codes`` (same frame) when the region is text not read with confidence."""
+    box, mask = _region_mask(region, policy, width, height)
+    spared = [c for c in codes if c.frame == region.frame and c.box.intersection(box)]
+    if box.area and spared and region.kind is RegionKind.TEXT and region.label == UNREADABLE:
+        mask = mask & ~_outline(box, spared)
+    return box, mask
+
+
+def _outline(box: Box, regions: Sequence[Region]) -> np.ndarray:
+    """The regions' outlines (boxes where they have none) within ``box``."""
+    import cv2
+
+    inside = np.zeros((box.height, box.width), dtype=np.uint8)
+    for r in regions:
+        b = r.box
+        corners = ((b.x0, b.y0), (b.x1 - 1, b.y0), (b.x1 - 1, b.y1 - 1), (b.x0, b.y1 - 1))
+        points = np.array(r.polygon or corners, dtype=np.int32) - np.array((box.x0, box.y0))
+        cv2.fillPoly(inside, [points.astype(np.int32)], 1)
+    return inside.astype(bool)
+
+
+def _region_mask(region: Region, policy: Policy, width: int, height: int):
     if region.kind is RegionKind.FACE:
         box = region.box.scale(policy.face_mask_scale).clamp(width, height)
         shape = policy.face_mask
@@ -244,7 +285,11 @@ def thumbnail(image: LoadedImage, regions: Sequence[Region], policy: Policy) -> 
     small = [_shrunk(r, k) for r in regions if r.frame == 0]
     padding = math.ceil(policy.text_padding * k)
     redacted = redact_frame(
-        np.asarray(im), small, replace(policy, text_padding=padding), int(image.sha256[:8], 16)
+        np.asarray(im),
+        small,
+        replace(policy, text_padding=padding),
+        int(image.sha256[:8], 16),
+        spare_codes=False,  # a kept code's grown box would show what the copy covers
     )
     buffer = io.BytesIO()
     Image.fromarray(redacted, "RGB").save(buffer, format="JPEG", quality=80)

@@ -316,6 +316,10 @@ class FaceFinding:
     match: FaceMatch = field(default_factory=lambda: FaceMatch(MatchStatus.NOT_CHECKED))
 
 
+UNREADABLE = "unreadable"
+"""The label of text found but not read with confidence (detect.text), and of a code located but
+not decoded (detect.barcodes): redacted, counted apart from PHI and decoded codes."""
+
 READ_SAFE = "read-safe"
 """The label of a text line read with confidence and classified not PHI: published. Such lines
 travel apart from ``Findings.text`` (``Findings.read``), as boxes only, to verification."""

@@ -9,6 +9,10 @@ One exception, for text the first pass published: a line the re-check cannot rea
 beside it changed its crop) is accounted for where its pixels are the original's, unchanged,
 inside lines the first pass read with confidence and classified not PHI (``_read_before``).
 A re-check line read as PHI, a face or a code is never excused that way.
+
+The fill of text not read with confidence spares the codes the copy keeps (``render.kept_codes``):
+coverage uses the renderer's own masks, and an unreadable re-check line counts the kept codes'
+pixels as accounted for (the text stage sees a code's modules as a blob of glyphs).
 """
 
 from __future__ import annotations
@@ -101,11 +105,12 @@ def missed(
         else []
     )
     detections = [f.detection for f in found.faces] + text + list(found.barcodes)
+    codes = [_codes_mask(c.shape, regions, i) for i, c in enumerate(covered)]
     return Missed(
         detections=tuple(
             d
             for d in detections
-            if not _accounted(d, regions, covered)
+            if not _accounted(d, regions, covered, codes)
             and not (READ_EXCUSE and _read_before(d, image, written, covered, safe))
         ),
         failed=tuple(r.name for r in found.runs if not r.ok),
@@ -164,16 +169,17 @@ def coverage(original: np.ndarray, written: np.ndarray, regions, policy: Policy)
     there differ from the original (or the original there is flat): a region that was not
     painted covers nothing.
     """
-    from photoguard.render import region_mask
+    from photoguard.render import kept_codes, region_mask
 
     height, width = original.shape[:2]
     mask = np.zeros((height, width), dtype=bool)
     if written.shape != original.shape:
         return mask
+    codes = kept_codes(regions)
     for region in regions:
         if region.action is not Action.REDACT:
             continue
-        box, inside = region_mask(region, policy, width, height)
+        box, inside = region_mask(region, policy, width, height, codes)
         if not box.area or not inside.any():
             continue
         window = (slice(box.y0, box.y1), slice(box.x0, box.x1))
@@ -189,7 +195,16 @@ def _filled(before: np.ndarray, after: np.ndarray, inside: np.ndarray) -> bool:
     return float(before[inside].std()) < FLAT_STD
 
 
-def _accounted(d: Detection, regions: Sequence[Region], covered: list[np.ndarray]) -> bool:
+def _codes_mask(shape, regions: Sequence[Region], frame: int) -> np.ndarray | None:
+    """The kept codes' outlines in one frame (None where it has none): the fill of unreadable
+    text spares them (``render.kept_codes``), and unreadable text found on them is the code."""
+    from photoguard.render import kept_codes
+
+    codes = [r for r in kept_codes(regions) if r.frame == frame]
+    return _outline_mask(shape, codes) if codes else None
+
+
+def _accounted(d: Detection, regions: Sequence[Region], covered: list[np.ndarray], codes) -> bool:
     if d.label == "allowed":
         return True
     if d.kind is RegionKind.FACE and any(_on_kept_face(d, r) for r in regions):
@@ -197,6 +212,8 @@ def _accounted(d: Detection, regions: Sequence[Region], covered: list[np.ndarray
     if d.frame >= len(covered):
         return False
     mask = covered[d.frame]
+    if d.kind is RegionKind.TEXT and d.label == UNREADABLE and codes[d.frame] is not None:
+        mask = mask | codes[d.frame]  # the spared code's pixels: the code, kept by the policy
     box = d.box.clamp(mask.shape[1], mask.shape[0])
     if not box.area:
         return True  # wholly outside the frame: nothing of it is visible
