@@ -54,14 +54,15 @@ def redact_frame(
             off, it covers them too (a thumbnail, whose kept boxes are grown, not shrunk).
     """
     out = pixels.copy()
-    _paint(out, regions, policy, np.random.default_rng(seed))
+    codes = kept_codes(regions) if spare_codes else ()
+    _paint(out, regions, policy, np.random.default_rng(seed), codes)
     return out
 
 
-def _paint(out: np.ndarray, regions: Sequence[Region], policy: Policy, rng) -> None:
-    """Cover ``regions`` on ``out`` in place, in order, drawing noise from ``rng``."""
+def _paint(out: np.ndarray, regions: Sequence[Region], policy: Policy, rng, codes=()) -> None:
+    """Cover ``regions`` on ``out`` in place, in order, drawing noise from ``rng``; unreadable
+    text spares the kept ``codes`` (``kept_codes``)."""
     height, width = out.shape[:2]
-    codes = kept_codes(regions) if spare_codes else ()
     for region in regions:
         if region.action is not Action.REDACT:
             continue
@@ -220,8 +221,10 @@ class Redaction:
         done = len(self._painted)
         if regions[:done] != self._painted:
             raise ValueError("a redaction only adds regions to those painted before")
+        codes = kept_codes(regions)  # the first pass's: a round's new regions spare them too
         for i, frame in enumerate(self._frames):
-            _paint(frame, [r for r in regions[done:] if r.frame == i], self._policy, self._rngs[i])
+            new = [r for r in regions[done:] if r.frame == i]
+            _paint(frame, new, self._policy, self._rngs[i], [c for c in codes if c.frame == i])
         self._painted = regions
         return self._frames
 

@@ -129,3 +129,18 @@ def test_unreadable_text_fill_spares_a_kept_code_and_verification_agrees():
     phi = Region(RegionKind.TEXT, blob.box, Action.REDACT, label="name")
     assert (render.redact_frame(original, [phi, kept], policy)[code] == 0).all()
     assert (render.redact_frame(original, [blob, kept], policy, spare_codes=False)[code] == 0).all()
+
+
+def test_a_verification_round_spares_the_kept_code_too():
+    """A round paints only its new regions on the last round's copy (render.Redaction); the
+    code kept by the first pass is spared by them as well (h1-007: the blob came in a round)."""
+    from photoguard.types import LoadedImage
+
+    original, kept, blob = _code_and_blob()
+    image = LoadedImage(Path("c.png"), "0" * 64, "PNG", (original,))
+    copy = render.Redaction(image, load_settings(None).policy)
+    copy.paint([kept])
+    (painted,) = copy.paint([kept, blob])
+    code = (slice(kept.box.y0, kept.box.y1), slice(kept.box.x0, kept.box.x1))
+    assert np.array_equal(painted[code], original[code])
+    assert (painted[40:60, 40:260] == render.FILL_RGB).all()
