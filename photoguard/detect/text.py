@@ -30,7 +30,7 @@ from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
 from photoguard.detect.secondlook import finer_lines
 from photoguard.detect.smalltext import fine_lines
-from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_boxes
+from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_across, read_boxes
 from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
 from photoguard.types import READ_SAFE, Detection, OcrLine, OcrWord, RegionKind, TextLine
@@ -151,19 +151,23 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     glyph_lines = [replace(b, score=pm.support(b)) for b in map(_padded, regions)]
     boxes += finer_lines(rgb, scale, boxes, glyph_lines)
     boxes += fine_lines(rgb, gray, scale, boxes)
-    first = read_boxes(rgb, boxes)
+    first = read_boxes(rgb, boxes, across=False)
     # DB lines read with confidence cover the glyph finder's candidates; one read badly does
     # not (a DB blob can weld a line to a blank card beside it: the line is then read alone)
     sure = [b for b, lr in zip(boxes, first, strict=True) if _confident_pp(lr.reading)]
     extra = _glyph_candidates(gray, regions, sure, pm)
     candidates = [(b, None) for b in boxes] + extra
-    reads = first + read_boxes(rgb, [b for b, _ in extra])
+    reads = first + read_boxes(rgb, [b for b, _ in extra], across=False)
     kept = [
         (box, reg, lr)
         for (box, reg), lr in zip(candidates, reads, strict=True)
         if _is_text(box, lr.reading)
     ]
     kept += _blobs(gray, candidates, reads, kept)
+    # the quarter turns only add readings to classify: taken for the lines kept, not for every
+    # candidate dropped (on a 12 MP crowd photo most glyph candidates are)
+    across = read_across(rgb, [lr for _box, _reg, lr in kept])
+    kept = [(box, reg, lr) for (box, reg, _), lr in zip(kept, across, strict=True)]
     # Tesseract reads each line as PP-OCR read it best (a quarter turn crosses the region)
     second = tesseract_lines(
         gray,

@@ -106,8 +106,12 @@ class LineRead:
     others: tuple[pp.Reading, ...] = ()
 
 
-def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox]) -> list[LineRead]:
-    """Read every line box with PP-OCR in the turns described above; one LineRead per box."""
+def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox], across: bool = True) -> list[LineRead]:
+    """Read every line box with PP-OCR in the turns described above; one LineRead per box.
+
+    With ``across`` False the quarter turns of square boxes are left out: they only add readings
+    to classify (never decide "read with confidence"), so ``detect.text`` takes them
+    (``read_across``) for the lines it keeps, not for every candidate it drops."""
     upright = [pp.crop(rgb, b) for b in boxes]
     flip = ocr_angle.upside_down([c for c, _ in upright])
     tries: list[list[tuple[pp.LineBox, float]]] = [
@@ -121,9 +125,6 @@ def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox]) -> list[LineRead]:
     for i, (b, p, r) in enumerate(zip(boxes, flip, first, strict=True)):
         if max(p, 1.0 - p) < FLIP_SURE or not confident_pp(r) or _turns_into_text(r):
             more.append((i, b, 180.0 - tries[i][0][1]))
-        if b.length < SQUARE * b.thickness:
-            across = replace(b, length=b.thickness, thickness=b.length, angle=b.angle + 90.0)
-            more += [(i, across, 0.0), (i, across, 180.0)]
     extra = pp.recognise([pp.crop(rgb, b, t) for _, b, t in more])
     readings: list[list[pp.Reading]] = [[r] for r in first]
     for (i, b, t), r in zip(more, extra, strict=True):
@@ -131,13 +132,34 @@ def read_boxes(rgb: np.ndarray, boxes: list[pp.LineBox]) -> list[LineRead]:
         readings[i].append(r)
     out = []
     for tried, read in zip(tries, readings, strict=True):
-        # the best of the half turns decides; a quarter turn's reading (a short word on its
-        # side) is only classified: confident garbage read across a line must not vouch for it
-        along = [j for j, (b, _) in enumerate(tried) if b is tried[0][0]]
-        k = max(along, key=lambda j: _quality(read[j]))  # ties: the classifier's turn
+        k = max(range(len(tried)), key=lambda j: _quality(read[j]))  # ties: the classifier's turn
         others = tuple(r for j, r in enumerate(read) if j != k)
         out.append(LineRead(tried[k][0], tried[k][1], read[k], others))
-    return _second_crop(rgb, out)
+    out = _second_crop(rgb, out)
+    return read_across(rgb, out) if across else out
+
+
+def read_across(rgb: np.ndarray, reads: list[LineRead]) -> list[LineRead]:
+    """Each square box's line (shorter than ``SQUARE`` thicknesses) read in both quarter turns
+    too, those readings added last to its others: a short word on its side runs across its box.
+    They are only classified: confident garbage read across a line must not vouch for it."""
+    more = [
+        (
+            i,
+            replace(
+                lr.box, length=lr.box.thickness, thickness=lr.box.length, angle=lr.box.angle + 90.0
+            ),
+            t,
+        )  # fmt: skip
+        for i, lr in enumerate(reads)
+        if lr.box.length < SQUARE * lr.box.thickness
+        for t in (0.0, 180.0)
+    ]
+    extra = pp.recognise([pp.crop(rgb, b, t) for _, b, t in more])
+    out = list(reads)
+    for (i, _, _), r in zip(more, extra, strict=True):
+        out[i] = replace(out[i], others=(*out[i].others, r))
+    return out
 
 
 def _second_crop(rgb, read: list[LineRead]) -> list[LineRead]:
