@@ -1,0 +1,55 @@
+"""PP-OCR recognition as the text stage calls it (the real model from the wheel): a line's
+reading depends on its own crop only, and the reading plan's quarter turns."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from photoguard.detect import ocr_ppocr as pp
+from photoguard.detect import textread
+
+
+def page() -> np.ndarray:
+    """A white page: a short label, a long line, and a short word."""
+    img = np.full((400, 1400, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(img, "DOB:", (40, 80), font, 1.2, (20, 20, 20), 2, cv2.LINE_AA)
+    long_line = "Visiting hours are nine to five every day of the week, ask at the desk"
+    cv2.putText(img, long_line, (40, 200), font, 0.9, (20, 20, 20), 2, cv2.LINE_AA)
+    cv2.putText(img, "SSN", (40, 320), font, 1.2, (20, 20, 20), 2, cv2.LINE_AA)
+    return img
+
+
+LABEL = pp.LineBox(88, 68, 120, 56, 0.0)
+LONG = pp.LineBox(680, 190, 1300, 48, 0.0)
+WORD = pp.LineBox(80, 308, 100, 70, 0.0)  # shorter than SQUARE thicknesses
+
+
+def test_a_line_reads_the_same_whatever_is_read_beside_it():
+    """Recognition looks across its whole input: a crop padded to a long neighbour's width read
+    differently ("DOB:" at 0.99 alone, 0.86 beside a long line), so whether a line was published
+    depended on the other lines of the photo."""
+    img = page()
+    label, long_line = pp.crop(img, LABEL), pp.crop(img, LONG)
+    alone = pp.recognise([label])[0]
+    beside = pp.recognise([long_line, label, long_line])[1]
+    assert alone.text == beside.text
+    assert np.allclose(alone.probs, beside.probs, atol=1e-4)
+    assert alone.columns == beside.columns
+
+
+def test_quarter_turns_are_read_for_square_boxes_only_and_added_last():
+    img = page()
+    reads = textread.read_boxes(img, [LABEL, LONG, WORD], across=False)
+    assert all(r.box.length >= r.box.thickness for r in reads)
+    across = textread.read_across(img, reads)
+    for before, after in zip(reads, across, strict=True):
+        assert after.reading is before.reading
+        assert after.others[: len(before.others)] == before.others
+    added = [len(a.others) - len(b.others) for b, a in zip(reads, across, strict=True)]
+    assert added == [0, 0, 2]  # LABEL is 120 x 56: longer than SQUARE thicknesses
+    # the default plan is the two steps together
+    whole = textread.read_boxes(img, [LABEL, LONG, WORD])
+    assert [len(r.others) for r in whole] == [len(r.others) for r in across]
+    assert [r.reading.text for r in whole] == [r.reading.text for r in across]
