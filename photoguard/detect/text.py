@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "12"
+VERSION = "13"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an

@@ -7,9 +7,10 @@ at 0.998 in both readers, and it is sure that an upside-down "6/9/69" is upright
 turn is read too wherever the classifier is less sure than ``FLIP_SURE``, the first reading is
 not confident, or it is made of characters that still read as characters upside down; a box
 about as thick as it is long (``SQUARE``: a short word, upright or on its side) is read in both
-quarter turns as well. The most confident reading of the two half turns decides "read with
-confidence" (a quarter turn's reading is classified only); every reading taken is kept, and the
-line is PHI when any of them classifies as PHI (``text.classify_lines``): fail closed.
+quarter turns as well (``read_across``: only for the lines the text stage keeps). The most
+confident reading of the two half turns decides "read with confidence" (a quarter turn's
+reading is classified only); every reading taken is kept, and the line is PHI when any of
+them classifies as PHI (``text.classify_lines``): fail closed.
 
 **Read with confidence** (``confident``): PP-OCR's mean character probability at least
 ``PP_CONF``; or Tesseract's every word at least ``TESS_CONF`` (and about as many characters as
