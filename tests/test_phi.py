@@ -230,8 +230,11 @@ def test_a_name_cut_at_a_word_gap_is_read_across_the_cut():
     first = line("Nguyen,", x=100, h=60)
     second = line("Carlos", x=100 + 12 * 8 + 30, h=60)
     assert labels(first, second) == {"name"}
-    # the same words on two rows are two lines, not one name
-    assert labels(line("Nguyen,", x=100, h=60), line("Carlos", y=200, x=100, h=60)) == set()
+    second = line("Kowalski", x=100 + 12 * 8 + 30, h=60)
+    assert labels(first, second) == {"name"}
+    # the same words on two rows are two lines, not one name (a given name alone on its line
+    # is one: "Carlos" would be)
+    assert labels(line("Nguyen,", x=100, h=60), line("Kowalski", y=200, x=100, h=60)) == set()
 
 
 def pp_line(reading: str, y: int = 0, conf: float = 97.0) -> OcrLine:
@@ -332,3 +335,49 @@ def test_an_age_over_89_with_its_unit_is_phi_without_its_label():
     assert labels(line("49 y")) == set()
     assert labels(line("49y")) == set()
     assert labels(line("Exit 93 yards")) == set()  # a word that starts with y is no unit
+
+
+def test_a_given_name_with_an_initial_or_alone_on_its_line_is_a_name():
+    """A whiteboard writes the patient as "Mei O." or "Priya" alone on a row; both were read
+    with confidence and published (no surname beside the given name)."""
+    for text in ("Mei O.", "Priya", "Esperanza", "Guadalupe R", "Chidi O."):
+        assert labels(line(text)) == {"name"}, text
+    assert labels(pp_line("Mei O.")) == {"name"}
+    # the carer beside a staff role is no patient; a lone sign word is no name
+    for text in ("Nurse: Tom", "RN Jen", "Dr. Ana", "Welcome", "Pharmacy", "Summer Hours"):
+        assert labels(line(text)) == set(), text
+    for text in ("Radiology", "EXIT", "Elevators", "VISITOR", "Will Call", "Hope"):
+        assert labels(line(text)) == set(), text
+    # the role and the name found as two lines of one row
+    assert labels(line("Nurse:", x=100), line("Tom", x=100 + 12 * 7 + 20)) == set()
+    assert labels(line("Nurse:", x=100), line("Tom", y=80, x=100)) == {"name"}  # another row
+
+
+def test_given_names_beyond_the_short_list_are_names():
+    """Names outside the first list ("Guadalupe Martinez", glued capitals of a wristband read
+    by PP-OCR without comma and spaces) were published; the longer list ships in the package."""
+    from photoguard.detect import phi_patterns
+
+    assert len(phi_patterns.MORE_GIVEN) > 2000 and "will" not in phi_patterns.NAMES
+    for text in ("Guadalupe Martinez", "Chidi Okonkwo", "Agnieszka Nowak"):
+        assert labels(line(text)) == {"name"}, text
+    for reading in ("MARTINEZGUADALUPE", "OKONKWOCHIDIA", "KowalczykAgnieszka"):
+        assert labels(pp_line(reading)) == {"name"}, reading
+    for text in ("Mercy General Hospital", "Grace Chapel", "Jordan Wing", "Rose Garden"):
+        assert labels(line(text)) == set(), text
+
+
+def test_a_surname_after_a_bed_or_room_number_is_a_name():
+    for text in ("Bed 12 Smith", "Rm 4 - GARCIA", "Room 7B Kowalski", "BED 3: Haddad"):
+        ln = line(text)
+        dets = classify([ln])
+        assert {d.label for d in dets} == {"name"}, text
+        assert covered(dets, ln, 0) is None  # the bed number itself stays
+    for text in ("Bed 3 East", "Room 12 Pharmacy", "Bed 28", "Welcome to Room 710", "Bed 2 Left"):
+        assert labels(line(text)) == set(), text
+
+
+def test_an_initial_read_as_a_digit_before_a_surname_alone_is_a_name():
+    # a door's "I. Smith" read "1.Smith" (PP-OCR) or "l. Smith" (Tesseract), nothing before it
+    assert labels(pp_line("1.Smith")) == {"name"}
+    assert labels(line("l. Smith")) == {"name"}

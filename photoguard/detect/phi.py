@@ -6,8 +6,11 @@
 1. labelled fields (``DOB:``, ``MRN``, ``Patient:``, ``Tel``, ...): the value after the label is
    redacted as the label's kind whatever OCR made of it (fail closed);
 2. patterns: dates, phone/fax, SSN, email, URL, ages over 89, street addresses, state + ZIP,
-   long digit runs (record/account numbers), ``LAST, FIRST``, ``Mr./Ms. X``, ``J. Smith`` and
-   capitalised word pairs containing a common given name;
+   long digit runs (record/account numbers), ``LAST, FIRST``, ``Mr./Ms. X``, ``J. Smith``,
+   capitalised word pairs containing a given name, a given name before an initial ("Mei O.")
+   or alone on its line (not after a staff role), glued capitals holding a given name, and the
+   capitalised word after a bed or room number (``phi_names``; given names from
+   ``phi_patterns.GIVEN`` and the shipped ``phi_names.txt``);
 3. the deny-list of registry names, matched with OCR-tolerant fuzzy matching;
 4. low-confidence words on a line (or next to a line) with PHI are redacted as ``unreadable``.
 
@@ -21,6 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from photoguard.detect import phi_names as names
 from photoguard.detect import phi_patterns as pat
 from photoguard.detect import wordgeom as geom
 from photoguard.detect.phi_words import capitalised as _capitalised
@@ -34,7 +38,7 @@ from photoguard.detect.phi_words import plausible_date as _plausible_date
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "8"
+VERSION = "9"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +83,8 @@ def classify(lines: Sequence[OcrLine], rules: PhiRules | None = None) -> list[De
     """
     rules = rules or PhiRules()
     prepared = [_prepare(line) for line in geom.join_collinear([ln for ln in lines if ln.words])]
-    kinds = [_kinds_of(p, rules) for p in prepared]
+    carers = names.after_staff(prepared)
+    kinds = [_kinds_of(p, rules, carer) for p, carer in zip(prepared, carers, strict=True)]
     _spread_labels_right(prepared, kinds)
     _fail_closed(prepared, kinds, rules)
     out: list[Detection] = []
@@ -100,8 +105,9 @@ def _words_in(p: _Line, start: int, end: int) -> list[int]:
     return [i for i, (a, b) in enumerate(p.spans) if a < end and b > start]
 
 
-def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
-    """Per word: its PHI kind, ``"allowed"``, or None."""
+def _kinds_of(p: _Line, rules: PhiRules, carer: bool = False) -> list[str | None]:
+    """Per word: its PHI kind, ``"allowed"``, or None. ``carer``: the line follows a staff
+    role (``_after_staff``)."""
     n = len(p.line.words)
     kinds: list[str | None] = [None] * n
     allowed = _allowed_words(p, rules)
@@ -126,7 +132,7 @@ def _kinds_of(p: _Line, rules: PhiRules) -> list[str | None]:
     for i in _address_words(p):
         if kinds[i] in (None, "text", "mrn"):
             kinds[i] = "address"
-    for group in _name_words(p):
+    for group in _name_words(p, carer):
         # every word of the name read confidently, not just one ("SMS, BAY" from a giraffe)
         if min(p.line.words[i].conf for i in group) >= rules.name_conf:
             for i in group:
@@ -168,9 +174,9 @@ def _labelled_values(p: _Line, min_conf: float) -> Iterable[tuple[int, int, int,
             yield start, end, stop, kind
 
 
-def _name_words(p: _Line) -> list[tuple[int, ...]]:
+def _name_words(p: _Line, carer: bool = False) -> list[tuple[int, ...]]:
     """Words that look like a person's name without a label, one group of word indices per
-    candidate name."""
+    candidate name (a given name alone on its line is none after a staff role: ``carer``)."""
     groups: list[tuple[int, ...]] = []
     for rx in (pat.LAST_FIRST, pat.INITIAL):
         for m in rx.finditer(p.text):
@@ -179,14 +185,9 @@ def _name_words(p: _Line) -> list[tuple[int, ...]]:
                 groups.append(tuple(_words_in(p, m.start(), m.end())))
     words = [re.sub(r"[^A-Za-z'-]", "", w.text) for w in p.line.words]
     alpha = [i for i, w in enumerate(words) if w]  # neighbours skip OCR debris such as "|"
-    for k, i in enumerate(alpha):
-        w = words[i]
-        if w.lower() not in pat.GIVEN or not w[:1].isupper():
-            continue
-        for j in (alpha[k - 1] if k else None, alpha[k + 1] if k + 1 < len(alpha) else None):
-            if j is not None and _capitalised(words[j]):
-                groups.append((i, j))
+    groups += names.given_names(p, words, alpha, carer)
     groups += [(i,) for i, w in enumerate(words) if _glued_name(w)]
+    groups += names.after_bed(p, words)
     # DICOM-style overlays: "LAST FIRST [M]" -- up to three capitalised words before a sex marker
     for m in pat.SEX_MARKER.finditer(p.text):
         before = [i for i in _words_in(p, 0, m.start()) if _capitalised(words[i])][-3:]

@@ -35,6 +35,21 @@ GIVEN = frozenset(
     tina tracy wendy dawn holly jill kim erin tara vanessa
     """.split()  # noqa: SIM905 - a word list reads better as prose
 )
+
+
+def _more_given() -> frozenset[str]:
+    """``phi_names.txt``, shipped beside this module (its header says where the names come
+    from); read from the package, never fetched."""
+    from importlib.resources import files
+
+    text = files("photoguard.detect").joinpath("phi_names.txt").read_text(encoding="utf-8")
+    lines = (line for line in text.splitlines() if not line.startswith("#"))
+    return frozenset(word for line in lines for word in line.split())
+
+
+MORE_GIVEN = _more_given()
+NAMES = GIVEN | MORE_GIVEN
+"""Every given name the unlabelled name rules know (``GIVEN`` and ``phi_names.txt``)."""
 NOT_NAME = frozenset(
     """
     hospital medical center centre health clinic general memorial regional university
@@ -42,8 +57,20 @@ NOT_NAME = frozenset(
     visitors patient patients safety first nurse station please exit hours visiting hand
     hygiene saves lives fall risk quiet pain scale heart lung cancer children women emergency
     surgery street avenue road lane drive the and of for to in on at with by from
+    bed side left right window door pharmacy radiology cardiology oncology pediatrics
+    neurology orthopedics maternity laboratory lab icu elevator elevators chapel cafeteria
+    restroom restrooms admitting registration entrance lobby ward suite today goal
     """.split()  # noqa: SIM905 - a word list reads better as prose
 )
+STAFF = re.compile(
+    r"(?i)(?:nurse|rn|lpn|cna|np|dr|md|doctor|physician|provider|attending|charge|tech"
+    r"|therapist|aide|staff|volunteer|chaplain)"
+)
+"""A staff role beside a given name ("Nurse: Tom", "RN Jen"): the name is the carer's, not a
+patient's (matched against a whole word, punctuation stripped)."""
+BED = re.compile(r"(?i)(?<![a-z])(?:bed|bd|rm|room|bay)\.?\s*#?\s*\d{1,4}[a-z]?(?![\d])")
+"""A bed or room number: a capitalised word right after it on its line is the occupant's
+surname ("Bed 12 Smith", "Rm 4 - GARCIA")."""
 LABELS: tuple[tuple[str, str, bool], ...] = (
     # (regex, kind, needs ':' after it)
     (r"patient\s*name|pt\.?\s*name|full\s*name|name", "name", True),
@@ -114,6 +141,8 @@ INITIAL = re.compile(
     # an initial I read as 1, l or | where a reader ran it into the number before it
     # ("124 I. Smith" read "1241.Smith" or "124 l. Smith")
     r"|(?:(?<=\d)|(?<=\d\s))[1l|]\.\s?[A-Z][a-z'-]{2,}"
+    # or where the line is the initial and the surname alone (a door's "I. Smith": "1.Smith")
+    r"|^[1l|]\.\s?[A-Z][a-z'-]{2,}$"
 )
 DIGITISH = str.maketrans(
     {"O": "0", "o": "0", "D": "0", "l": "1", "I": "1", "|": "1", "S": "5", "B": "8", "A": "4"}

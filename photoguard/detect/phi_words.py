@@ -46,12 +46,12 @@ def glued_name(word: str) -> bool:
     gone from ``word``)."""
     two = re.fullmatch(r"([A-Z][a-z'-]+)([A-Z][a-z'-]+)", word)
     if two:
-        return any(x.lower() in pat.GIVEN for x in two.groups())
+        return any(x.lower() in pat.NAMES for x in two.groups())
     if len(word) < 8 or not word.isupper() or not word.isalpha():
         return False
     low = word.lower()
     return any(
-        low[k : len(low) - tail] in pat.GIVEN
+        low[k : len(low) - tail] in pat.NAMES
         and not any(len(x) >= 4 and x in low[:k] for x in pat.NOT_NAME)  # "PATIENTSUMMARY"
         for tail in (0, 1)
         for k in range(3, len(low) - tail - 3)
