@@ -42,9 +42,11 @@ DETECTION_PACKAGES = (
 
 
 def detector_versions(settings: Settings) -> tuple[str, ...]:
-    """The configured detectors and the libraries they run on, each ``name@version``."""
+    """The configured detectors, the renderer and the libraries they run on, each
+    ``name@version``: what an output depends on besides its input and the settings."""
     from importlib.metadata import PackageNotFoundError, version
 
+    from photoguard import render
     from photoguard.detect import registry
 
     found = [f"{d.name}@{d.version}" for d in map(registry.get, settings.policy.face_detectors)]
@@ -52,6 +54,7 @@ def detector_versions(settings: Settings) -> tuple[str, ...]:
         found += [
             f"{d.name}@{d.version}" for d in map(registry.get, settings.policy.text_detectors)
         ]
+    found.append(f"render@{render.VERSION}")
     for package in DETECTION_PACKAGES:
         try:
             found.append(f"{package}@{version(package)}")

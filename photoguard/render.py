@@ -17,6 +17,10 @@ from photoguard.errors import OutputError
 from photoguard.settings import MaskShape, Policy, Style
 from photoguard.types import UNREADABLE, Action, Box, LoadedImage, Region, RegionKind
 
+VERSION = 2
+"""The renderer's version, in every run key (``publish.detector_versions``): a copy rendered by
+an older renderer is rendered again. 2: an unreadable text region's fill spares the codes the
+copy keeps (allow-listed); verification rounds paint only their new regions."""
 FILL_RGB = (0, 0, 0)
 PIXELATE_BLOCKS = 6
 """Blocks across the longer side of a redacted region: a 6x6 mosaic plus noise carries no face."""

@@ -151,7 +151,9 @@ def test_outputs_and_reports_follow_the_umask(tmp_path, src):
     assert stat.S_IMODE(report.stat().st_mode) == 0o640
 
 
-def test_a_new_photoguard_or_detector_version_re_judges_old_copies(tmp_path, src, ctx, monkeypatch):
+def test_a_new_photoguard_detector_or_renderer_version_re_judges_old_copies(
+    tmp_path, src, ctx, monkeypatch
+):
     import photoguard
     from photoguard.detect import registry
 
@@ -166,3 +168,10 @@ def test_a_new_photoguard_or_detector_version_re_judges_old_copies(tmp_path, src
     monkeypatch.setattr(detector, "version", f"{detector.version}-retrained", raising=False)
     [retrained] = redact_paths([src], out, ctx)
     assert not retrained.skipped and retrained.output is not None
+    from photoguard import render
+
+    [again] = redact_paths([src], out, ctx)
+    assert again.skipped
+    monkeypatch.setattr(render, "VERSION", render.VERSION + 1)  # a renderer that paints anew
+    [rerendered] = redact_paths([src], out, ctx)
+    assert not rerendered.skipped and rerendered.output is not None
