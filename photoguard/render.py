@@ -92,20 +92,22 @@ def region_mask(
     box, mask = _region_mask(region, policy, width, height)
     spared = [c for c in codes if c.frame == region.frame and c.box.intersection(box)]
     if box.area and spared and region.kind is RegionKind.TEXT and region.label == UNREADABLE:
-        mask = mask & ~_outline(box, spared)
+        mask = mask & ~outline_mask((box.height, box.width), spared, (box.x0, box.y0))
     return box, mask
 
 
-def _outline(box: Box, regions: Sequence[Region]) -> np.ndarray:
-    """The regions' outlines (boxes where they have none) within ``box``."""
+def outline_mask(shape, items, at=(0, 0)) -> np.ndarray:
+    """The pixels inside the outlines of ``items`` (regions or detections; their boxes where
+    they have none) in a boolean array of ``shape`` whose top-left pixel is ``at`` (x, y) of
+    the frame. Verification draws the kept codes with it too, so both judge the same pixels."""
     import cv2
 
-    inside = np.zeros((box.height, box.width), dtype=np.uint8)
-    for r in regions:
+    inside = np.zeros(shape[:2], dtype=np.uint8)
+    for r in items:
         b = r.box
         corners = ((b.x0, b.y0), (b.x1 - 1, b.y0), (b.x1 - 1, b.y1 - 1), (b.x0, b.y1 - 1))
-        points = np.array(r.polygon or corners, dtype=np.int32) - np.array((box.x0, box.y0))
-        cv2.fillPoly(inside, [points.astype(np.int32)], 1)
+        points = np.array(r.polygon or corners, dtype=np.int32) - np.array(at, dtype=np.int32)
+        cv2.fillPoly(inside, [points], 1)
     return inside.astype(bool)
 
 

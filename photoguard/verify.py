@@ -40,7 +40,7 @@ read "7326" at 0.97 (PP-OCR dropped both slashes): a confident misreading, so no
 published. With the excuse off, the re-check could not read that line any more and redacted
 it; with it on, the line was excused as read safe before. The excuse is sound only if the first
 pass's confident readings are right; where they are not, the re-check's doubt is a second
-chance, so the shipped policy keeps it."""
+chance, so the shipped policy keeps the excuse off."""
 READ_OUTSIDE = 0.1
 """Share of an unreadable re-check line's uncovered outline that may lie outside the lines the
 first pass published as read safe (see ``_read_before``)."""
@@ -123,18 +123,14 @@ def missed(
 
 
 def _outline_mask(shape, detections: Sequence[Detection], margin: int = 0, at=(0, 0)):
-    """The pixels inside the detections' outlines (their boxes where they have none), grown by
-    ``margin``, in an array of ``shape`` whose top-left pixel is ``at`` (x, y) of the frame."""
+    """``render.outline_mask`` of the detections, grown by ``margin``."""
     import cv2
 
-    mask = np.zeros(shape[:2], dtype=np.uint8)
-    for d in detections:
-        b = d.box
-        corners = ((b.x0, b.y0), (b.x1 - 1, b.y0), (b.x1 - 1, b.y1 - 1), (b.x0, b.y1 - 1))
-        points = np.array(d.polygon or corners, dtype=np.int32) - np.array(at, dtype=np.int32)
-        cv2.fillPoly(mask, [points], 1)
+    from photoguard.render import outline_mask
+
+    mask = outline_mask(shape, detections, at)
     if margin > 0 and detections:
-        mask = cv2.dilate(mask, np.ones((2 * margin + 1, 2 * margin + 1), dtype=np.uint8))
+        mask = cv2.dilate(mask.astype(np.uint8), np.ones((2 * margin + 1,) * 2, dtype=np.uint8))
     return mask.astype(bool)
 
 
