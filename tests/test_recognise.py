@@ -53,3 +53,17 @@ def test_quarter_turns_are_read_for_square_boxes_only_and_added_last():
     whole = textread.read_boxes(img, [LABEL, LONG, WORD])
     assert [len(r.others) for r in whole] == [len(r.others) for r in across]
     assert [r.reading.text for r in whole] == [r.reading.text for r in across]
+
+
+def test_a_line_reads_the_same_alone_and_among_crops_of_its_own_width():
+    """Crops of one padded width could share one call of the model (a batch); they are read one
+    by one (cheaper here), and either way a crop's reading must be its own, bit for bit."""
+    img = page()
+    label = pp.crop(img, LABEL)
+    same_width = pp.crop(img, pp.LineBox(80, 308, 120, 56, 0.0))  # "SSN", cut as LABEL is
+    assert same_width[0].shape == label[0].shape
+    alone = pp.recognise([label])[0]
+    among = pp.recognise([same_width, label, same_width, label])
+    for r in (among[1], among[3]):
+        assert (r.text, r.probs, r.columns) == (alone.text, alone.probs, alone.columns)
+    assert among[0].text != alone.text  # the neighbours are other text

@@ -44,7 +44,6 @@ UNCLIP = 1.6  # DB: the shrunk text kernel grows back by area * UNCLIP / perimet
 REC_H = 48
 STRIDE = 8  # recognition columns per output step
 _MAX_RATIO = 40  # longer lines are squeezed to this width/height (they read worse: fail closed)
-_BATCH = 8
 
 
 def mod180(angle: float) -> float:
@@ -268,31 +267,27 @@ def recognise(
 ) -> list[Reading]:
     """Read every ``(crop, inverse)`` line crop with ``model``, in order.
 
-    Each crop is read as if alone: padded only to the next multiple of ``STRIDE`` columns, in a
-    batch of crops of that same padded width (``_BATCH`` at most). Recognition looks across the
-    whole input width, so padding a crop to a wider neighbour's width changed what it read
-    ("DOB:" 0.99 alone, 0.86 beside a long line; "SSN:" 0.95 and 0.85): a line's reading, and
-    so whether it is published, depended on the other lines of the photo, and the padding cost
-    about twice the CPU of the crops themselves."""
+    Each crop is read alone, padded only to the next multiple of ``STRIDE`` columns.
+    Recognition looks across the whole input width, so padding a crop to a wider neighbour's
+    width changed what it read ("DOB:" 0.99 alone, 0.86 beside a long line; "SSN:" 0.95 and
+    0.85): a line's reading, and so whether it is published, depended on the other lines of
+    the photo, and the padding cost about twice the CPU of the crops themselves. Crops are not
+    batched either, not even those of one padded width (the same outputs, bit for bit): here a
+    batch of 8 cost 1.2-1.4x the CPU of its crops read one by one (48 x 128-256 px crops; the
+    fixed cost of a call is about 1 ms)."""
     import numpy as np
 
     sess, chars = _rec(model)
-    widths = [math.ceil(c.shape[1] / STRIDE) * STRIDE for c, _ in crops]
-    same: dict[int, list[int]] = {}
-    for i, w in enumerate(widths):
-        same.setdefault(w, []).append(i)
-    out: list[Reading | None] = [None] * len(crops)
-    for width, group in sorted(same.items()):
-        for k in range(0, len(group), _BATCH):
-            idx = group[k : k + _BATCH]
-            batch = np.zeros((len(idx), 3, REC_H, width), np.float32)
-            for j, i in enumerate(idx):
-                im = crops[i][0][:, :, ::-1].astype(np.float32)
-                batch[j, :, :, : im.shape[1]] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
-            probs = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
-            for j, i in enumerate(idx):
-                out[i] = _reading(crops[i], probs[j], chars, width / probs.shape[1])
-    return [r for r in out if r is not None]
+    name = sess.get_inputs()[0].name
+    out = []
+    for crop_ in crops:
+        width = math.ceil(crop_[0].shape[1] / STRIDE) * STRIDE
+        x = np.zeros((1, 3, REC_H, width), np.float32)
+        im = crop_[0][:, :, ::-1].astype(np.float32)
+        x[0, :, :, : im.shape[1]] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+        probs = sess.run(None, {name: x})[0]
+        out.append(_reading(crop_, probs[0], chars, width / probs.shape[1]))
+    return out
 
 
 def _reading(crop: tuple[np.ndarray, np.ndarray], probs: np.ndarray, chars, step: float) -> Reading:
