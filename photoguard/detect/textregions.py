@@ -43,11 +43,14 @@ class _Region:
 
 def find_text_regions(gray: np.ndarray) -> list[_Region]:
     """Line-shaped candidate regions, largest first, in full-resolution pixels."""
+    import math
+
     import cv2
     import numpy as np
 
     work, s = downscale(gray, _WORK_SIDE)
     bw, glyphs = _glyph_mask(work)
+    index = _Glyphs(glyphs)
     n_blobs, blobs, blob_stats, _ = cv2.connectedComponentsWithStats(bw, connectivity=8)
     blob_area = blob_stats[:, cv2.CC_STAT_AREA]
     blob_px = np.empty(n_blobs, np.intp)  # one pixel of each glyph blob (flat index)
@@ -64,7 +67,7 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
             members.setdefault(own, []).append(blob)
         contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         for c in contours:
-            reg = _region_from_contour(c, glyphs, vertical)
+            reg = _region_from_contour(c, index, vertical)
             if reg is not None:
                 (cx, cy), length, thick, ang, line, provisional = reg
                 x0, y0 = c[0, 0]
@@ -77,24 +80,32 @@ def find_text_regions(gray: np.ndarray) -> list[_Region]:
     found = [(r, _region_box(r)) for r in merged]
     found.sort(key=lambda rb: -rb[0].length * rb[0].thickness)
     kept: list[_Region] = []
+    # centres and circumscribed radii of the kept regions: only those that can touch a
+    # candidate are intersected with it (``_overlap`` is 0 for the others, and they are most)
+    at = np.empty((len(found), 3))
     for reg, _ in found:
         if reg.length < 1.1 * min(reg.thickness, reg.line):
             continue  # a lone glyph
         if reg.provisional and reg.length > 1.6 * reg.thickness:
             continue  # short blobs joined only to each other: glyphs across vertical lines
         area = reg.length * reg.thickness
+        n = len(kept)
+        reach = at[:n, 2] + math.hypot(reg.length, reg.thickness) / 2
+        gap = np.hypot(at[:n, 0] - reg.cx, at[:n, 1] - reg.cy)
+        near = [kept[i] for i in np.flatnonzero(gap < reach + 1.0).tolist()]  # kept order
         if any(
             _overlap(reg, k) >= 0.7 * min(area, k.length * k.thickness)
             and _same_glyphs(reg, k, blob_area)
-            for k in kept
+            for k in near
         ):
             continue
         # columns cut across the horizontal lines of a paragraph are not vertical text
         flat = (
-            sum(_overlap(reg, k) for k in kept if abs(k.angle) <= 45) if abs(reg.angle) > 45 else 0
+            sum(_overlap(reg, k) for k in near if abs(k.angle) <= 45) if abs(reg.angle) > 45 else 0
         )
         if flat > 0.3 * area:
             continue
+        at[n] = reg.cx, reg.cy, math.hypot(reg.length, reg.thickness) / 2
         kept.append(reg)
     return kept
 
@@ -190,7 +201,29 @@ def _glyph_mask(work: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mask, np.concatenate(glyphs).astype(np.float32)
 
 
-def _region_from_contour(contour, glyphs, vertical: bool):
+class _Glyphs:
+    """The glyphs (``(N, 3)``: centre x, y, size) sorted by x once, so that those inside a
+    rectangle are found by bisection, not by comparing every glyph of the photo (a contour
+    each: thousands on a 12 MP photo)."""
+
+    def __init__(self, glyphs: np.ndarray) -> None:
+        import numpy as np
+
+        self.glyphs = glyphs
+        self.order = np.argsort(glyphs[:, 0], kind="stable")
+        self.xs = glyphs[self.order, 0]
+
+    def within(self, x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+        """The glyphs with ``x0 <= x < x1`` and ``y0 <= y < y1``, in their original order."""
+        import numpy as np
+
+        a, b = np.searchsorted(self.xs, [x0, x1], "left")
+        idx = self.order[a:b]
+        y = self.glyphs[idx, 1]
+        return self.glyphs[np.sort(idx[(y >= y0) & (y < y1)])]
+
+
+def _region_from_contour(contour, glyphs: _Glyphs, vertical: bool):
     """Rotated rectangle of a text-like blob (centre, length, thickness, angle, line height),
     or None. Blocks of several lines are re-aligned to the direction their glyphs run in."""
     import cv2
@@ -203,13 +236,8 @@ def _region_from_contour(contour, glyphs, vertical: bool):
     if thick < 5 or length < 10:
         return None
     x, y, bw, bh = cv2.boundingRect(contour)
-    inside = glyphs[
-        (glyphs[:, 0] >= x)
-        & (glyphs[:, 0] < x + bw)
-        & (glyphs[:, 1] >= y)
-        & (glyphs[:, 1] < y + bh)
-    ]
-    line = thick
+    inside = glyphs.within(x, y, x + bw, y + bh)
+    line, glyph = thick, 0.0
     if len(inside) >= 2:
         glyph = float(np.median(inside[:, 2]))
         line = min(thick, 1.3 * glyph)
@@ -227,7 +255,7 @@ def _region_from_contour(contour, glyphs, vertical: bool):
     if thick < 1.6 * line and thick > 150:
         return None
     provisional = False
-    few = len(inside) <= 6 and (len(inside) < 2 or thick < 1.7 * float(np.median(inside[:, 2])))
+    few = len(inside) <= 6 and (len(inside) < 2 or thick < 1.7 * glyph)
     if length < 1.5 * thick and not vertical and few:
         # too short for minAreaRect's angle: two or more glyphs give it by their centres; a
         # lone glyph (an initial) waits for _borrow_angles and a merge, or is dropped
@@ -267,19 +295,30 @@ def _dominant_angle(glyphs) -> float | None:
 def _nearest(pts, size):
     """Per glyph, its nearest other glyph of a similar size (ratio within 1.6) and the distance
     to it, where that distance is under twice its size (the only neighbours ``_dominant_angle``
-    uses); ``inf`` elsewhere. Ties go to the lower index, as one argmin over all glyphs would.
+    uses); ``inf`` elsewhere (and then any index). Ties go to the lower index, as one argmin
+    over all glyphs would.
 
-    Glyphs are taken by cells of ``_NN_CELL`` px (at most ``_NN_ROWS`` at a time), each group
-    against the glyphs within its reach only: a block of small text on a 12 MP photo holds tens
-    of thousands of glyphs, and their full distance matrix cost 27 s (and, at once, more memory
-    than the machine had)."""
+    Up to ``_NN_ROWS`` glyphs (a block's, most often) are one distance matrix. More are taken
+    by cells of ``_NN_CELL`` px (at most ``_NN_ROWS`` at a time), each group against the glyphs
+    within its reach only: a block of small text on a 12 MP photo holds tens of thousands of
+    glyphs, and their full distance matrix cost 27 s (and, at once, more memory than the
+    machine had)."""
     import numpy as np
 
     n = len(pts)
+    reach = 2.0 * size
+    if n <= _NN_ROWS:  # a block's glyphs, most often: one distance matrix, no cells
+        d = np.hypot(pts[:, None, 0] - pts[None, :, 0], pts[:, None, 1] - pts[None, :, 1])
+        ratio = size[:, None] / size[None, :]
+        d[(ratio > 1.6) | (ratio < 1 / 1.6)] = np.inf
+        np.fill_diagonal(d, np.inf)
+        best = d.argmin(1)
+        near = d[np.arange(n), best]
+        near[near >= reach] = np.inf
+        return best, near
     nn, dist = np.zeros(n, np.intp), np.full(n, np.inf)
     order = np.argsort(pts[:, 0], kind="stable")
     xs = pts[order, 0]
-    reach = 2.0 * size
     cells = np.floor(pts / _NN_CELL).astype(np.int64)
     key = cells[:, 0] * (int(cells[:, 1].max()) + 1) + cells[:, 1] - int(cells[:, 1].min())
     by_cell = np.argsort(key, kind="stable")
