@@ -465,3 +465,38 @@ def test_code_beside_a_blind_is_located_whole(tmp_path):
     published = _published(tmp_path, rgb)
     before = img[code.y0 : code.y1, code.x0 : code.x1].astype(float)
     assert _edges_left(before, published[code.y0 : code.y1, code.x0 : code.x1]) < 0.02
+
+
+@pytest.mark.parametrize("light_on_dark", [False, True])
+def test_qr_finders_see_both_polarities(light_on_dark):
+    """The three finders of a blurred, turned QR code too soft for zxing are found whether its
+    modules are dark on light or light on dark (one correlation serves both: the other
+    polarity's is its negative), and not on the plain ground beside it."""
+    from photoguard.detect.barcode_finders import qr_finders
+
+    rgb, (h, w) = dark_screen_qr()
+    gray = np.ascontiguousarray(rgb[..., 0])
+    if light_on_dark:
+        gray = 255 - gray
+    side = 1.35 * max(h, w)  # the place module_blobs gives it, turned as the code is
+    assert qr_finders(gray, ((700 + w / 2, 500 + h / 2), (side, side), -35.0))
+    assert not qr_finders(gray, ((300, 300), (side, side), -35.0))
+
+
+def test_two_tone_is_otsus_classes_apart():
+    """``two_tone`` (from the crop's histogram) is the distance of Otsu's classes of its pixels
+    in pooled standard deviations; a flat crop has one class (0)."""
+    import cv2
+
+    from photoguard.detect.barcode_bars import two_tone
+
+    rng = np.random.default_rng(3)
+    code = scene(code_image("MRN00482913", "Code128", 2))[..., 0]
+    for crop in (code[140:260, 180:420], code[0:100, 0:150], rng.integers(0, 256, (40, 70))):
+        crop = np.ascontiguousarray(crop, np.uint8)
+        t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        lo, hi = crop[crop <= t].astype(float), crop[crop > t].astype(float)
+        pooled = np.sqrt((lo.var() * lo.size + hi.var() * hi.size) / crop.size)
+        assert two_tone(crop) == pytest.approx((hi.mean() - lo.mean()) / (pooled + 1), rel=1e-6)
+    assert two_tone(code[140:260, 180:420]) > 3.5  # the code's bars on their quiet zone
+    assert two_tone(np.full((30, 30), 140, np.uint8)) == 0.0

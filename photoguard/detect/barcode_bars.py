@@ -151,9 +151,18 @@ def two_tone(crop: np.ndarray) -> float:
     import numpy as np
 
     t, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    c = crop.astype(np.float32)
-    lo, hi = c[c <= t], c[c > t]
-    if not lo.size or not hi.size:
-        return 0.0
-    pooled = np.sqrt((lo.var() * lo.size + hi.var() * hi.size) / c.size)
-    return float((hi.mean() - lo.mean()) / (pooled + 1.0))
+    # the classes' sizes, means and variances from the histogram (a uint8 crop's 256 bins),
+    # not from copies of their pixels: most places a photo gives are tested only here
+    hist = cv2.calcHist([crop], [0], None, [256], [0, 256]).ravel().astype(np.float64)
+    values = np.arange(256, dtype=np.float64)
+    split = int(t) + 1
+    classes = []
+    for part, v in ((hist[:split], values[:split]), (hist[split:], values[split:])):
+        n = float(part.sum())
+        if not n:
+            return 0.0
+        mean = float(part @ v) / n
+        classes.append((n, mean, float(part @ (v - mean) ** 2) / n))
+    (n_lo, mean_lo, var_lo), (n_hi, mean_hi, var_hi) = classes
+    pooled = np.sqrt((var_lo * n_lo + var_hi * n_hi) / (n_lo + n_hi))
+    return float((mean_hi - mean_lo) / (pooled + 1.0))

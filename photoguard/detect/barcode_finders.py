@@ -125,9 +125,12 @@ def qr_finders(gray: np.ndarray, rect) -> bool:
         patch = cv2.warpAffine(
             gray, m, (size, size), flags=flags, borderMode=cv2.BORDER_REPLICATE
         ).astype(np.float32)
-        for view in (patch, 255 - patch):
-            score = cv2.matchTemplate(view, template, cv2.TM_CCOEFF_NORMED)
-            peaks, best = _peaks(score, _MODULE)
+        score = cv2.matchTemplate(patch, template, cv2.TM_CCOEFF_NORMED)
+        # the other polarity: a normalised correlation with ``255 - patch`` is ``-score``
+        for view in (score, -score):
+            if np.count_nonzero(view >= FINDER_MATCH) < 3:
+                continue  # no third bullseye can reach FINDER_MATCH (most places end here)
+            peaks, best = _peaks(view, _MODULE)
             # three bullseyes (a fourth: an alignment pattern); a lattice of them is texture
             if 3 <= len(peaks) <= 4 and best[2] >= FINDER_MATCH and _l_of_three(peaks[:3]):
                 return True
