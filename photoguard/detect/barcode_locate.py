@@ -197,25 +197,34 @@ def code_fields(
 
     h, w = gray.shape
     work, s = work if work is not None else downscale(gray, WORK_SIDE)
-    g = work.astype(np.float32)
+    g = work if work.dtype == np.uint8 else work.astype(np.float32)  # Sobel takes uint8 as is
     gx, gy = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3), cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    jxx, jyy, jxy = (cv2.boxFilter(v, -1, (7, 7)) for v in (gx * gx, gy * gy, gx * gy))
-    energy = jxx + jyy
+    xy = np.multiply(gx, gy)
+    jxy = cv2.boxFilter(xy, -1, (7, 7))
+    jxx = cv2.boxFilter(np.multiply(gx, gx, out=gx), -1, (7, 7))
+    jyy = cv2.boxFilter(np.multiply(gy, gy, out=gy), -1, (7, 7))
     # coherence = sqrt((jxx - jyy)^2 + 4 jxy^2) / energy, compared squared (no sqrt, no
-    # division over the whole image: most of this function's cost was those temporaries)
-    spread = jxx - jyy
+    # division over the whole image). Every step writes into a buffer that is free by then:
+    # a new array of a work copy's size costs more in page faults than its arithmetic.
+    energy = np.add(jxx, jyy, out=gx)
+    spread = np.subtract(jxx, jyy, out=gy)
     spread *= spread
-    spread += 4 * jxy * jxy
-    power = energy + 1e-6
+    four = np.multiply(jxy, 4, out=xy)
+    four *= jxy
+    spread += four
+    power = np.add(energy, 1e-6, out=four)
     power *= power
-    blobs = module_blobs(energy > 100**2, spread < 0.6**2 * power, s)
-    coherent = spread > 0.8**2 * power
+    strong = energy > 100**2
+    scaled = np.multiply(power, 0.6**2, out=np.empty_like(power))
+    blobs = module_blobs(strong, spread < scaled, s)
+    coherent = spread > np.multiply(power, 0.8**2, out=scaled)
     rects = []
     # Two energy levels: a faint, blurred code stands out on a plain card at the low one; a
     # code on a textured background merges with it there and stands out at the high one.
     for level in (100, 250):
-        mask = ((energy > level**2) & coherent).astype(np.uint8) * 255
-        rects += _fields(mask, (jxx, jyy, jxy), s, h * w * s * s)
+        mask = strong if level == 100 else energy > level**2
+        mask &= coherent
+        rects += _fields(mask.view(np.uint8) * np.uint8(255), (jxx, jyy, jxy), s, h * w * s * s)
     rects.sort(key=lambda r: -r[0][1][0] * r[0][1][1])
     return rects, blobs
 
@@ -227,16 +236,15 @@ def module_blobs(strong, calm, s: float) -> list[tuple]:
     Text and texture give such patches too: they are only places to read again (upscaled),
     never reported by themselves. Patches up to ``_BLOB_MAX`` px, at most 3.5 times as long as
     wide, at least 30 % filled, whose margin (a frame ``m`` px wide around the patch's bounding
-    box, summed from an integral image: a text page gives thousands of patches) is at most 70 %
-    strong gradient.
+    box, counted in the strong mask: an integral image of the work copy cost more than the
+    patches that reach this test, thousands on a text page) is at most 70 % strong gradient.
     """
     import cv2
     import numpy as np
 
-    strong = strong.astype(np.uint8)
+    strong = strong.view(np.uint8) if strong.dtype == bool else strong.astype(np.uint8)
     mask = cv2.morphologyEx(strong & calm, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
     contours = outer_contours(mask)
-    total = cv2.integral(strong)
     sh, sw = strong.shape
     out = []
     for c in contours:
@@ -250,8 +258,8 @@ def module_blobs(strong, calm, s: float) -> list[tuple]:
         m = int(max(3, 0.3 * lo))
         x0, y0, x1, y1 = max(0, x - m), max(0, y - m), min(sw, x + bw + m), min(sh, y + bh + m)
         frame = (x1 - x0) * (y1 - y0) - bw * bh
-        inner = _rect_sum(total, x, y, x + bw, y + bh)
-        if frame > 0 and _rect_sum(total, x0, y0, x1, y1) - inner <= 0.7 * frame:
+        inner = cv2.countNonZero(strong[y : y + bh, x : x + bw])
+        if frame > 0 and cv2.countNonZero(strong[y0:y1, x0:x1]) - inner <= 0.7 * frame:
             out.append(((cx / s, cy / s), (rw / s, rh / s), ang))
     return out
 
@@ -266,10 +274,6 @@ def outer_contours(mask: np.ndarray) -> list:
     if hierarchy is None:
         return []
     return [c for c, (_, _, _, parent) in zip(contours, hierarchy[0], strict=True) if parent < 0]
-
-
-def _rect_sum(integral, x0: int, y0: int, x1: int, y1: int) -> float:
-    return float(integral[y1, x1] - integral[y0, x1] - integral[y1, x0] + integral[y0, x0])
 
 
 _BLOB_MAX = 200  # px in the input: a larger 2-D code is read by zxing on the whole photo
