@@ -67,3 +67,14 @@ def test_a_line_reads_the_same_alone_and_among_crops_of_its_own_width():
     for r in (among[1], among[3]):
         assert (r.text, r.probs, r.columns) == (alone.text, alone.probs, alone.columns)
     assert among[0].text != alone.text  # the neighbours are other text
+
+
+def test_model_input_planes_are_the_arithmetic_of_paddleocr_bit_for_bit():
+    """``planes`` looks the scaled greys up in a table; it must equal PaddleOCR's arithmetic
+    on a float copy (BGR planes, ``(v / 255 - 0.5) / 0.5``) exactly, or every reading moves."""
+    rgb = np.random.default_rng(1).integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    rgb[0, :3] = [[0, 0, 0], [255, 255, 255], [1, 128, 254]]
+    plain = ((rgb[:, :, ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+    got = pp.planes(rgb)
+    assert got.dtype == np.float32 and got.flags["C_CONTIGUOUS"]
+    assert got.tobytes() == np.ascontiguousarray(plain).tobytes()

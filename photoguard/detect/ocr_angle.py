@@ -37,13 +37,14 @@ def upside_down(crops: list[np.ndarray]) -> list[float]:
     import cv2
     import numpy as np
 
+    from photoguard.detect import ocr_ppocr as pp
+
     if not crops:
         return []
     batch = np.zeros((len(crops), 3, _H, _W), np.float32)
     for i, c in enumerate(crops):
         w = min(_W, max(1, round(c.shape[1] * _H / c.shape[0])))
-        im = cv2.resize(c, (w, _H))[:, :, ::-1].astype(np.float32)
-        batch[i, :, :, :w] = ((im / 255.0 - 0.5) / 0.5).transpose(2, 0, 1)
+        batch[i, :, :, :w] = pp.planes(cv2.resize(c, (w, _H)))
     sess = _cls()
     out = sess.run(None, {sess.get_inputs()[0].name: batch})[0]
     return [float(p) for p in out[:, 1]]
