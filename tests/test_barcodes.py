@@ -259,6 +259,54 @@ def test_pieces_of_one_code_are_merged_and_grown():
     assert (round(gw, 6), round(gh, 6)) == (110.0, 36.0)
 
 
+def _merged_restarting(rects):
+    """``merge_collinear`` as it was first written: the first collinear pair in (i, j) order
+    merged into i, the scan restarted from the first pair after every merge."""
+    import cv2
+
+    from photoguard.detect.barcode_locate import _collinear
+
+    rects = list(rects)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(rects)):
+            for j in range(i + 1, len(rects)):
+                if _collinear(rects[i], rects[j]):
+                    pts = np.concatenate([cv2.boxPoints(rects[i]), cv2.boxPoints(rects[j])])
+                    rects[i] = cv2.minAreaRect(pts)
+                    del rects[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return rects
+
+
+def test_merging_without_restarts_gives_the_restarted_scans_fields():
+    """Chains of pieces along a few lines among loose fields (merges that make an earlier
+    field collinear with the merged one included) give the same fields, in the same order,
+    as the scan restarted after every merge."""
+    from photoguard.detect.barcode_locate import merge_collinear
+
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        rects = []
+        for _ in range(int(rng.integers(2, 30))):
+            if rng.random() < 0.6:  # a piece of one of three codes
+                line = int(rng.integers(3))
+                ang = [0.0, 35.0, -70.0][line] + float(rng.normal(0, 5))
+                t, a = float(rng.uniform(-150, 150)), np.radians(ang)
+                c = (200 + 90 * line + t * np.cos(a), 200 + t * np.sin(a))
+                size = (float(rng.uniform(10, 60)), float(rng.uniform(6, 30)))
+            else:
+                c = tuple(rng.uniform(0, 500, 2))
+                size = tuple(rng.uniform(6, 80, 2))
+                ang = float(rng.uniform(-90, 90))
+            rects.append(((float(c[0]), float(c[1])), (float(size[0]), float(size[1])), ang))
+        assert repr(merge_collinear(rects)) == repr(_merged_restarting(rects))
+
+
 def dark_screen_qr(
     module: float = 1.6, sigma: float = 1.2, payload: str = "PT|4829133^MRN00482913"
 ) -> tuple[np.ndarray, tuple]:
