@@ -46,6 +46,7 @@ def code_bars(gray: np.ndarray, striped: list[tuple]) -> list[tuple]:
     stripes beside it (on hard-set seed 15 a 330 px Code 39 was lost so). Those pieces are
     merged again among themselves."""
     import cv2
+    import numpy as np
 
     from photoguard.detect.barcode_bars import looks_like_bars
 
@@ -55,21 +56,24 @@ def code_bars(gray: np.ndarray, striped: list[tuple]) -> list[tuple]:
     if not lost:
         return fields
     outlines = [cv2.boxPoints(r) for r in lost]
+    corners = np.asarray(outlines, np.float64)
+    bounds = (corners.min(1) - 1e-3, corners.max(1) + 1e-3)
     pieces = [
-        r for r in striped if _inside_any(r[0], outlines) and looks_like_bars(gray, r, strict=True)
+        r
+        for r in striped
+        if _inside_any(r[0], outlines, bounds) and looks_like_bars(gray, r, strict=True)
     ]
     return fields + merge_collinear(pieces)
 
 
-def _inside_any(point, outlines: list) -> bool:
+def _inside_any(point, outlines: list, bounds) -> bool:
     """Is ``point`` inside (or on) any of the ``outlines`` (4-point polygons)? Only those whose
-    bounding box holds it are tested exactly."""
+    bounding box (``bounds``: their corners' least and greatest x, y) holds it are tested."""
     import cv2
     import numpy as np
 
     pt = tuple(map(float, point))
-    boxes = np.asarray(outlines, np.float64)
-    lo, hi = boxes.min(1) - 1e-3, boxes.max(1) + 1e-3
+    lo, hi = bounds
     near = np.flatnonzero(((lo <= pt) & (pt <= hi)).all(1))
     return any(cv2.pointPolygonTest(outlines[k], pt, False) >= 0 for k in near)
 
