@@ -32,11 +32,12 @@ def locate(
     places a small 2-D code may be (``MAYBE_2D``; ``barcode_fine.fine_candidates`` looks in
     them for thin-barred 1-D codes). ``work``: ``downscale(gray, WORK_SIDE)`` when the caller
     has it already."""
+    work = work if work is not None else downscale(gray, WORK_SIDE)
     bars, blobs = code_fields(gray, work)
     fields = [(grow(r), "1D") for r in code_bars(gray, [r for r, striped in bars if striped])]
     h, w = gray.shape
-    linear = [(r, hint) for r, hint in linear_codes(gray) if _plausible(gray, r, h * w)]
-    return linear + qr_codes(gray) + fields + [(r, MAYBE_2D) for r in blobs]
+    linear = [(r, hint) for r, hint in linear_codes(gray, work) if _plausible(gray, r, h * w)]
+    return linear + qr_codes(gray, work) + fields + [(r, MAYBE_2D) for r in blobs]
 
 
 def code_bars(gray: np.ndarray, striped: list[tuple]) -> list[tuple]:
@@ -197,23 +198,36 @@ def _quad_rect(pts) -> tuple | None:
     return rect if min(rect[1]) >= 3 else None
 
 
-def linear_codes(gray: np.ndarray) -> list[tuple[tuple, str]]:
-    """1-D codes at any angle (OpenCV's gradient-based barcode detector; no decoding)."""
+def linear_codes(
+    gray: np.ndarray, work: tuple[np.ndarray, float] | None = None
+) -> list[tuple[tuple, str]]:
+    """1-D codes at any angle (OpenCV's gradient-based barcode detector; no decoding), in
+    ``gray``'s pixels. ``work``: a downscale of ``gray`` and its scale to run it on (OpenCV
+    shrinks its input to 512 px on the short side first; from the work copy, not the 12 MP
+    photo, that costs half as much)."""
     import cv2
+    import numpy as np
 
-    ok, points = cv2.barcode.BarcodeDetector().detectMulti(gray)[:2]
+    image, s = work if work is not None else (gray, 1.0)
+    ok, points = cv2.barcode.BarcodeDetector().detectMulti(image)[:2]
     if not ok or points is None:
         return []
-    return [(r, "1D") for r in (_quad_rect(p) for p in points) if r is not None]
+    return [(r, "1D") for r in (_quad_rect(np.asarray(p) / s) for p in points) if r is not None]
 
 
-def qr_codes(gray: np.ndarray) -> list[tuple[tuple, str]]:
-    """QR codes by their finder patterns (OpenCV), on a downscale of at most ``QR_SIDE``."""
+def qr_codes(
+    gray: np.ndarray, work: tuple[np.ndarray, float] | None = None
+) -> list[tuple[tuple, str]]:
+    """QR codes by their finder patterns (OpenCV), on a downscale of at most ``QR_SIDE`` (of
+    ``work``, a downscale of ``gray`` with its scale, when given: shrinking the work copy costs
+    half of shrinking a 12 MP photo), in ``gray``'s pixels."""
     import cv2
 
-    work, s = downscale(gray, QR_SIDE)
+    image, s0 = work if work is not None else (gray, 1.0)
+    small, s1 = downscale(image, QR_SIDE)
+    s = s0 * s1
     try:
-        ok, points = cv2.QRCodeDetector().detectMulti(work)
+        ok, points = cv2.QRCodeDetector().detectMulti(small)
     except cv2.error:  # OpenCV raises on some degenerate finder-pattern layouts: nothing found
         return []
     if not ok or points is None:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import numpy as np
 
 NAME = "barcodes"
-VERSION = "8"
+VERSION = "9"
 ALLOWED = "allowed"
 """Label of a barcode whose content is allow-listed: returned (action keep), not omitted."""
 
