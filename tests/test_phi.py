@@ -88,6 +88,21 @@ def test_ages_over_89_only():
     assert labels(line("Age: 94 y")) == {"age"}
 
 
+def test_a_young_age_joined_to_the_next_field_labels_nothing_of_it():
+    """An EHR screen's "Age: 31 y" found on one row with the next field: the age is the number
+    after the label, not the rest of the row; what follows is classified by its own rules."""
+    row = line("Age: 31 y Ward 4 North")
+    assert labels(row) == set()
+    assert all(covered(classify([row]), row, i) is None for i in range(len(row.words)))
+    assert labels(line("Age: 31 y 458.207.3152")) == {"phone"}
+    dets = classify([row := line("Age: 31 y 458.207.3152")])
+    assert covered(dets, row, 0) is None and covered(dets, row, 1) is None
+    # fail closed: digits split by OCR are one number, a garbled value is no clean number
+    assert labels(line("Age: 9 2 Ward")) == {"age"}
+    assert labels(line("Age: 7By Ward")) == {"age"}
+    assert labels(line("Age: Ward 92")) == {"age"}
+
+
 def test_labelled_value_redacted_even_if_ocr_garbled():
     # DOB value unreadable as a date: still redacted as dob because of its label
     ln = line("DOB: 0l/1?/19S2")
@@ -324,6 +339,15 @@ def test_a_name_in_capitals_read_without_comma_or_spaces_is_a_name():
         assert labels(pp_line(reading)) == {"name"}, reading
     for reading in ("PATIENTSUMMARY", "PEDIATRICS", "EMERGENCY", "HANDHYGIENE", "ChartView"):
         assert labels(pp_line(reading)) == set(), reading
+
+
+def test_a_staff_role_glued_to_a_given_name_is_the_carers_name():
+    """PP-OCR reads a whiteboard's "Nurse: Mark" with a full-width colon ("Nurse：Mark", one
+    token): glued, it looked like "KevinTanaka"; after a staff role the name is the carer's,
+    as "Nurse: Tom" is."""
+    for reading in ("Nurse：Mark", "NurseMark", "Dr.Ana"):
+        assert labels(pp_line(reading)) == set(), reading
+    assert labels(pp_line("Okafor：Mark")) == {"name"}  # a surname before it: a name
 
 
 def test_an_age_over_89_with_its_unit_is_phi_without_its_label():

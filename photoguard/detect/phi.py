@@ -35,10 +35,11 @@ from photoguard.detect.phi_words import glued_name as _glued_name
 from photoguard.detect.phi_words import norm as _norm
 from photoguard.detect.phi_words import old_age as _old_age
 from photoguard.detect.phi_words import plausible_date as _plausible_date
+from photoguard.detect.phi_words import young_age as _young_age
 from photoguard.types import Box, Detection, OcrLine, RegionKind
 
 NAME = "phi-text"
-VERSION = "9"
+VERSION = "10"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +143,9 @@ def _kinds_of(p: _Line, rules: PhiRules, carer: bool = False) -> list[str | None
     for start, end, stop, kind in _labelled_values(p, rules.min_conf):
         value = _words_in(p, end, stop)
         if kind == "age":
-            value = [i for i in value if _old_age(p.line.words[i])]
+            words = [p.line.words[i] for i in value]
+            young = _young_age(words)
+            value = [] if young else [i for i in value if _old_age(p.line.words[i])]
         for i in (*_words_in(p, start, end), *value) if value else ():
             kinds[i] = kind
     for i in _deny_words(p, rules.deny_names):

@@ -39,6 +39,25 @@ def old_age(word) -> bool:
     return not digits or int(digits) >= 90 or not text.isdigit()
 
 
+_UNIT = r"(?i)(y|yo|yr|yrs|y/o|years?|old)\.?"
+
+
+def young_age(words) -> bool:
+    """Whether a labelled age's value starts with a clean number under 90: its leading words
+    that are numbers (a unit glued on or not) or units, their digits taken together ("9 2"
+    is 92, fail closed). Words after that run ("Age: 31 y" joined to the next field on the
+    line) are not the age: other rules classify them."""
+    digits = ""
+    for w in words:
+        if re.fullmatch(_UNIT, w.text):
+            continue
+        text = re.sub(r"(?i)(?<=\d)(y|yo|yr|yrs|y/o)\.?$", "", w.text)
+        if not text.isdigit():
+            break
+        digits += text
+    return bool(digits) and int(digits) < 90
+
+
 def glued_name(word: str) -> bool:
     """A name as PP-OCR reads it without comma and spaces: ``LAST, FIRST M`` in capitals
     ("OKAFORHIROSHIA": a surname of 3+ letters, a given name of 4+, perhaps an initial), or two
@@ -46,6 +65,8 @@ def glued_name(word: str) -> bool:
     gone from ``word``)."""
     two = re.fullmatch(r"([A-Z][a-z'-]+)([A-Z][a-z'-]+)", word)
     if two:
+        if pat.STAFF.fullmatch(two.group(1)):
+            return False  # "Nurse：Mark" (a full-width colon, not cut): the carer's name
         return any(x.lower() in pat.NAMES for x in two.groups())
     if len(word) < 8 or not word.isupper() or not word.isalpha():
         return False
