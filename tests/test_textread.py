@@ -10,7 +10,7 @@ import pytest
 
 from photoguard.detect import ocr_ppocr as pp
 from photoguard.detect import textread
-from photoguard.types import Box, OcrLine, OcrWord
+from photoguard.types import Box, OcrLine, OcrWord, TextLine
 
 
 def reading(text: str, prob: float = 0.8) -> pp.Reading:
@@ -113,3 +113,41 @@ def test_tesseract_alone_vouches_only_for_about_as_many_characters_as_pp_ocr_rea
     assert not textread.confident(reading("", prob=0.0), tess("al", 87.0))
     assert not textread.confident(reading("y", prob=0.5), tess("wy", 87.0))
     assert textread.confident(reading("ABERNATHY,NA", prob=0.71), tess("ABERNATHY,NOAH", 91.7))
+
+
+def text_line(quad, text: str, confident: bool, reader: str = "ppocr") -> TextLine:
+    """A text-stage line at ``quad`` whose only reading is ``text`` (one word per token)."""
+
+    (x0, y0), (x1, y1) = quad[0], quad[2]
+    words, x = [], x0
+    for t in text.split():
+        words.append(OcrWord(t, 95.0, Box(x, y0, x + 10 * len(t), y1)))
+        x += 10 * len(t) + 10
+    read = OcrLine(tuple(words), Box(x0, y0, x1, y1), reader)
+    return TextLine(tuple((float(a), float(b)) for a, b in quad), (read,), confident, "db")
+
+
+def rect(x0, y0, x1, y1):
+    return ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+
+
+def test_a_second_detection_of_a_published_line_is_published_too():
+    """The DB detector and the glyph finder both find a door sign: the one crop reads it at 0.99
+    (published), the other at 0.90 (was redacted as unreadable over the published sign)."""
+    from photoguard.detect.text import classify_lines
+
+    sign = text_line(rect(100, 100, 300, 140), "Pediatrics", True)
+    again = text_line(rect(105, 102, 290, 138), "Pediatrics", False)
+    assert classify_lines([sign, again]) == []
+    part = text_line(rect(105, 102, 200, 138), "Pedia", False)  # part of the sign read again
+    assert classify_lines([sign, part]) == []
+    # fail closed: a reading of more than the published line says, a line mostly outside it,
+    # a published line that is PHI, or no published line at all
+    more = text_line(rect(105, 102, 290, 138), "Pediatrics 4B", False)
+    off = text_line(rect(105, 102, 420, 138), "Pediatrics", False)
+    assert [d.label for d in classify_lines([sign, more])] == ["unreadable"]
+    assert [d.label for d in classify_lines([sign, off])] == ["unreadable"]
+    assert [d.label for d in classify_lines([again])] == ["unreadable"]
+    name = text_line(rect(100, 100, 300, 140), "Priya Moreau", True)
+    read_again = text_line(rect(105, 102, 290, 138), "Priya Moreau", False)
+    assert {d.label for d in classify_lines([name, read_again])} == {"name"}

@@ -30,7 +30,14 @@ from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
 from photoguard.detect.secondlook import finer_lines
 from photoguard.detect.smalltext import fine_lines
-from photoguard.detect.textread import PP_CONF, TESS_CONF, confident, read_across, read_boxes
+from photoguard.detect.textread import (
+    PP_CONF,
+    TESS_CONF,
+    confident,
+    read_across,
+    read_boxes,
+    vouched,
+)
 from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
 from photoguard.types import READ_SAFE, Detection, OcrLine, OcrWord, RegionKind, TextLine
@@ -52,7 +59,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "13"
+VERSION = "14"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -327,15 +334,17 @@ def classify_lines(
         found += classify(mine, rules)
     placed: set[int] = set()
     out: list[Detection] = []
+    phi_in = []
     for line in lines:
         mine = [i for i, d in enumerate(found) if _centre_in(d, line.quad)]
         placed.update(mine)
-        labels = {found[i].label for i in mine}
-        if labels - {"unreadable"}:
-            labels.discard("unreadable")  # PHI read in the line: reported by its kind
-        elif not line.confident:
+        phi_in.append({found[i].label for i in mine} - {"unreadable"})
+    safe = [ln for ln, phi in zip(lines, phi_in, strict=True) if ln.confident and not phi]
+    for line, phi in zip(lines, phi_in, strict=True):
+        labels = set(phi)  # PHI read in the line: reported by its kind
+        if not phi and not line.confident and not vouched(line, safe):
             labels = {"unreadable"}
-        else:
+        elif not phi:
             # read with confidence and no reading shows PHI: the other reader's garbage words
             # beside PHI (phi's rule 4) do not outvote the trusted reading
             labels = set()

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from photoguard.detect import ocr_angle
 from photoguard.detect import ocr_ppocr as pp
-from photoguard.types import Box, OcrLine, OcrWord
+from photoguard.types import Box, OcrLine, OcrWord, TextLine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -91,6 +91,14 @@ unread text only within ``GAP`` of the glyphs read, where it is glyphs blurred i
 GAP = 1.0
 """Text heights from the glyphs read within which a filled blob counts as unread text: a
 monitor's text at 1.5 text heights from the grid cells of the wall behind it."""
+INSIDE = 0.8
+"""Share of a line not read with confidence that must lie inside a published line for that
+line's reading to vouch for it (``vouched``). On the text stage's own lines of hard-set seeds
+0-3 (32 scenes, read as the pipeline reads them, matched to the labels): at 0.7-0.8 it publishes
+5 more lines (2 decoys' own lines, 2 unlabelled, 1 medication line PHI overlaps, its text read
+alike by a confident line already published) and exposes no PHI string; at 0.9 only 1."""
+VOUCH_MIN = 3
+"""Letters and digits a vouched reading needs (a lone "1" is in any line)."""
 _MARGIN = 8.0  # crop columns (one CTC step) a read character may sit off its glyph blob
 _THICKER = 1.2  # a line not read with confidence is read again from a crop this much thicker
 _AGREE = 0.7  # how alike (difflib ratio, letters and digits) two readings of a line must be
@@ -383,3 +391,39 @@ def _variants(line: OcrLine, spot: tuple[int, int], longer: int) -> list[OcrLine
 
 def _one_line(words: list[OcrWord]) -> OcrLine:
     return OcrLine(tuple(words), Box.union(w.box for w in words), "tesseract")
+
+
+def vouched(line: TextLine, published: list[TextLine]) -> bool:
+    """Whether a line not read with confidence is a second detection of text a published line
+    already read: at least ``INSIDE`` of it lies inside one line read with confidence and
+    classified not PHI (``published``), and its own best PP-OCR reading (``VOUCH_MIN`` letters
+    and digits or more) is part of that line's (``norm``). The DB detector and the glyph finder
+    often both find a sign ("Pediatrics" read at 0.99 on one crop, 0.90 on the other): the
+    weaker crop adds no text the stronger did not read, and its readings were classified too
+    (the caller publishes it only when none shows PHI)."""
+    mine = _best_pp(line)
+    if len(mine) < VOUCH_MIN:
+        return False
+    return any(
+        mine in _best_pp(other) and _inside(line.quad, other.quad) >= INSIDE
+        for other in published
+        if other is not line
+    )
+
+
+def _best_pp(line: TextLine) -> str:
+    """``norm`` of the line's first PP-OCR reading (the one that decided its confidence)."""
+    return next((norm(r.text) for r in line.readings if r.reader == "ppocr"), "")
+
+
+def _inside(quad, outer) -> float:
+    """Share of the convex ``quad``'s area inside the convex ``outer``."""
+    import cv2
+    import numpy as np
+
+    a = np.asarray(quad, np.float32)
+    area = cv2.contourArea(a)
+    if area <= 0:
+        return 0.0
+    inter, _ = cv2.intersectConvexConvex(a, np.asarray(outer, np.float32))
+    return float(inter) / area
