@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -96,6 +97,14 @@ def measure(rgb: np.ndarray, lines: list[tuple[str, object, bool]]) -> list[dict
     )
     flip = ocr_angle.upside_down([pp.crop(rgb, b)[0] for b in boxes])
     turns = pp.recognise([pp.crop(rgb, b, t) for b in boxes for t in (0.0, 180.0)])
+    # the same line read again from a crop _THICKER as thick, in the turn chosen: what the two
+    # crops agreeing is worth (self-agreement; measured, not used: RESULTS-textcal.md)
+    wider = pp.recognise(
+        [
+            pp.crop(rgb, replace(lr.box, thickness=lr.box.thickness * textread._THICKER), lr.turn)
+            for lr in read
+        ]
+    )
     out = []
     for k, ((label, quad, phi), lr, tl) in enumerate(zip(lines, read, tess, strict=True)):
         r = lr.reading
@@ -130,6 +139,10 @@ def measure(rgb: np.ndarray, lines: list[tuple[str, object, bool]]) -> list[dict
                 width=r.width,
                 columns=list(r.columns),
                 chars=list(r.chars),
+                probs=[round(float(x), 4) for x in r.probs],
+                wide_text=wider[k].text,
+                wide_conf=wider[k].confidence,
+                wide_unread=textread.unread_ink(wider[k]),
                 spans=[list(s) for s in r.spans],
                 tess_spans=[crop_span(w, r) for w in words],
                 length=lr.box.length,
