@@ -381,6 +381,9 @@ class TextLine:
     source: str = ""
     size: tuple[int, int] = (0, 0)
     """(width, height) of the image: ``box`` is clamped to it (the quad may reach past it)."""
+    fill: tuple[tuple[float, float], ...] = ()
+    """The outline a redaction of the line covers: ``quad`` grown along the line over the ink
+    that continues it (``detect.linereach``); empty: ``quad``."""
 
     @property
     def box(self) -> Box:

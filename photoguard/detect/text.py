@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from photoguard.detect import base, ocr_angle
 from photoguard.detect import ocr_ppocr as pp
+from photoguard.detect.linereach import reach
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
 from photoguard.detect.secondlook import finer_lines
@@ -40,7 +41,7 @@ from photoguard.detect.textread import (
 )
 from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
-from photoguard.types import READ_SAFE, Detection, OcrLine, OcrWord, RegionKind, TextLine
+from photoguard.types import READ_SAFE, Box, Detection, OcrLine, OcrWord, RegionKind, TextLine
 
 if TYPE_CHECKING:
     import numpy as np
@@ -59,7 +60,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "14"
+VERSION = "15"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -165,10 +166,13 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
     extra = _glyph_candidates(gray, regions, sure, pm)
     candidates = [(b, None) for b in boxes] + extra
     reads = first + read_boxes(rgb, [b for b, _ in extra], across=False)
+    # a line thicker than _BLOB_MAX of the short side, not read with confidence, is the map
+    # saturated over the photo (the re-check of a copy: one "line" 1260 px thick), not text
+    short = _BLOB_MAX * min(gray.shape)
     kept = [
         (box, reg, lr)
         for (box, reg), lr in zip(candidates, reads, strict=True)
-        if _is_text(box, lr.reading)
+        if _is_text(box, lr.reading) and (box.thickness <= short or _confident_pp(lr.reading))
     ]
     kept += _blobs(gray, candidates, reads, kept)
     # the quarter turns only add readings to classify: taken for the lines kept, not for every
@@ -188,12 +192,17 @@ def read_lines(rgb: np.ndarray) -> list[TextLine]:
         ],
     )
     out = []
+    found = [box for box, _reg, _lr in kept]
     for (box, _reg, lr), tess in zip(kept, second, strict=True):
         pp_lines = [pp.to_line(r, rgb.shape) for r in (lr.reading, *lr.others)]
         lines = tuple(line for line in pp_lines if line) + tuple(tess)
         quad = tuple((float(x), float(y)) for x, y in box.corners())
         size = (rgb.shape[1], rgb.shape[0])
-        out.append(TextLine(quad, lines, confident(lr.reading, tess), box.source, size))
+        sure = confident(lr.reading, tess)
+        # a redacted line is filled as far as its string's ink goes (the outline may stop short)
+        grown = reach(gray, box, found)
+        fill = tuple((float(x), float(y)) for x, y in grown.corners()) if grown is not box else ()
+        out.append(TextLine(quad, lines, sure, box.source, size, fill))
     return out
 
 
@@ -352,12 +361,19 @@ def classify_lines(
                 read.append(Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=READ_SAFE,
                                       polygon=_outward(line.quad)))  # fmt: skip
         for label in sorted(labels):
-            polygon = _outward(line.quad)
+            polygon = _outward(line.fill or line.quad)
             out.append(
-                Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=label, polygon=polygon)
+                Detection(RegionKind.TEXT, _fill_box(line), 0.0, NAME, label=label, polygon=polygon)
             )
     # words outside every line quad (a Tesseract word past the line's end) keep their own box
     return out + [d for i, d in enumerate(found) if i not in placed]
+
+
+def _fill_box(line: TextLine) -> Box:
+    """The box of what a redaction of ``line`` covers (its fill, clamped to the image)."""
+    if not line.fill:
+        return line.box
+    return replace(line, quad=line.fill).box
 
 
 def _centre_in(d: Detection, quad) -> bool:
