@@ -78,3 +78,75 @@ def test_model_input_planes_are_the_arithmetic_of_paddleocr_bit_for_bit():
     got = pp.planes(rgb)
     assert got.dtype == np.float32 and got.flags["C_CONTIGUOUS"]
     assert got.tobytes() == np.ascontiguousarray(plain).tobytes()
+
+
+def second_crop_reading_all(rgb, reads):
+    """``textread._second_crop`` as it was before lines were ruled out unread: every line not
+    read with confidence read again, the rule deciding after."""
+    import difflib
+    from dataclasses import replace
+
+    from photoguard.detect.phi import classify
+
+    again = [i for i, lr in enumerate(reads) if not textread.confident_pp(lr.reading)]
+    wider = [replace(reads[i].box, thickness=reads[i].box.thickness * 1.2) for i in again]
+    crops = [pp.crop(rgb, b, reads[i].turn) for i, b in zip(again, wider, strict=True)]
+    other = pp.recognise(crops)
+    out, taken = list(reads), []
+    for i, r in zip(again, other, strict=True):
+        old = reads[i].reading
+        a, b = textread._alnum(old.text), textread._alnum(r.text)
+        if not textread.confident_pp(r) or difflib.SequenceMatcher(None, a, b).ratio() < 0.7:
+            continue
+        first = pp.to_line(old, rgb.shape)
+        if first is None or not classify([first]):
+            out[i] = replace(reads[i], reading=r, others=(old, *reads[i].others))
+            taken.append(i)
+    return out, again, taken
+
+
+def test_a_line_not_read_again_could_not_have_taken_its_second_reading(monkeypatch):
+    """A thicker second crop is read only for a line whose reading it could replace: one whose
+    first reading has no letter or digit (no confident reading is alike an empty one) or shows
+    PHI (a PHI line stays unread) is not read again. Every reading is the same as reading all."""
+    from photoguard.detect.phi import classify
+
+    img = np.full((420, 1400, 3), 255, np.uint8)
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    cv2.putText(img, "DOB 03/14/1962 MRN 4471208", (20, 70), font, 1.0, (20, 20, 20), 2)
+    cv2.putText(img, "Visiting hours are nine to five", (20, 190), font, 1.0, (20, 20, 20), 2)
+    img[:240] = cv2.GaussianBlur(img[:240], (3, 3), 0)  # read, but not with confidence
+    phi_line = pp.LineBox(450, 60, 860, 50, 0.0)
+    plain = pp.LineBox(300, 180, 600, 50, 0.0)
+    blank = pp.LineBox(700, 330, 600, 50, 0.0)  # white paper: read as nothing
+    boxes = (phi_line, plain, blank)
+    first_reads = pp.recognise([pp.crop(img, b) for b in boxes])
+    reads = [textread.LineRead(b, 0.0, r) for b, r in zip(boxes, first_reads, strict=True)]
+    assert not any(textread.confident_pp(lr.reading) for lr in reads)
+    first = pp.to_line(reads[0].reading, img.shape)
+    assert first is not None and classify([first])  # PHI, read without confidence
+    assert not textread._alnum(reads[2].reading.text)
+    expected, again, _ = second_crop_reading_all(img, reads)
+    assert again == [0, 1, 2]
+    crops: list[int] = []
+    recognise = pp.recognise
+    monkeypatch.setattr(pp, "recognise", lambda c, *a: crops.append(len(c)) or recognise(c, *a))
+    got = textread._second_crop(img, reads)
+    assert crops == [1]  # only the plain line is read again
+    assert [seen(lr) for lr in got] == [seen(lr) for lr in expected]
+
+
+def seen(lr):
+    """What a LineRead says: its box, turn, and each reading's characters and probabilities."""
+    return (lr.box, lr.turn, [(r.text, r.probs, r.columns) for r in (lr.reading, *lr.others)])
+
+
+def test_no_letter_or_digit_of_the_recognition_alphabet_folds_to_nothing():
+    """The skip of an empty first reading holds only if a confident reading (a letter or digit
+    among its characters) never leaves ``_alnum`` empty: SequenceMatcher rates an empty string
+    alike only an empty one."""
+    import difflib
+
+    _, chars = pp._rec()
+    assert all(textread._alnum(c) for c in chars if c.isalnum())
+    assert difflib.SequenceMatcher(None, "", "a").ratio() < textread._AGREE

@@ -179,22 +179,38 @@ def _second_crop(rgb, read: list[LineRead]) -> list[LineRead]:
     the first only when it is confident and says the same (``_AGREE``: a wider crop that
     reached a neighbouring line says something else), and only when the first shows no PHI
     (then the line stays unread, so redacted). The reading it replaces stays among the others
-    (classified for PHI)."""
-    from photoguard.detect.phi import classify
-
-    again = [i for i, lr in enumerate(read) if not confident_pp(lr.reading)]
+    (classified for PHI). A line whose first reading has no letter or digit, or shows PHI, is
+    not read again (``_may_take_second``): no second reading could replace it, and one not
+    taken is dropped, so every line's readings are those of reading all of them."""
+    again = [i for i, lr in enumerate(read) if _may_take_second(lr.reading, rgb.shape)]
     wider = [replace(read[i].box, thickness=read[i].box.thickness * _THICKER) for i in again]
     other = pp.recognise([pp.crop(rgb, b, read[i].turn) for i, b in zip(again, wider, strict=True)])
     out = list(read)
     for i, r in zip(again, other, strict=True):
         old = read[i].reading
-        a, b = _alnum(old.text), _alnum(r.text)
-        if not confident_pp(r) or difflib.SequenceMatcher(None, a, b).ratio() < _AGREE:
-            continue
-        first = pp.to_line(old, rgb.shape)
-        if first is None or not classify([first]):
+        if confident_pp(r) and _alike(old, r):
             out[i] = replace(read[i], reading=r, others=(old, *read[i].others))
     return out
+
+
+def _may_take_second(old: pp.Reading, shape) -> bool:
+    """Whether a thicker crop's reading could replace ``old`` (``_second_crop``): checked
+    before that crop is read, and a line it rules out is not read again. Every condition is
+    one the replacement needs whatever the crop would read, so skipping changes nothing: ``old``
+    is not confident; it has a letter or digit (a confident reading has one, and no string
+    with one is ``_alike`` an empty one: ratio 0); it shows no PHI (a PHI line stays unread)."""
+    from photoguard.detect.phi import classify
+
+    if confident_pp(old) or not _alnum(old.text):
+        return False
+    first = pp.to_line(old, shape)
+    return first is None or not classify([first])
+
+
+def _alike(old: pp.Reading, new: pp.Reading) -> bool:
+    """A second reading says the same as the first (``_AGREE``, letters and digits)."""
+    a, b = _alnum(old.text), _alnum(new.text)
+    return difflib.SequenceMatcher(None, a, b).ratio() >= _AGREE
 
 
 _SYMMETRIC = frozenset("0125689HINOSXZsxoz/-.:,()# ")
