@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from photoguard.errors import EnvironmentProblem, PhotoguardError
 from photoguard.settings import Settings
 from photoguard.types import (
-    READ_SAFE,
+    READ_LABELS,
     Detection,
     DetectorRun,
     EnrolledPerson,
@@ -86,8 +86,8 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
         width=image.width,
         height=image.height,
         faces=tuple(faces),
-        text=tuple(d for d in text if d.label != READ_SAFE),
-        read=tuple(d for d in text if d.label == READ_SAFE),
+        text=tuple(d for d in text if d.label not in READ_LABELS),
+        read=tuple(d for d in text if d.label in READ_LABELS),
         barcodes=tuple(barcodes),
         runs=tuple(runs.values()),
         metadata=image.metadata.findings(),

@@ -324,6 +324,15 @@ READ_SAFE = "read-safe"
 """The label of a text line read with confidence and classified not PHI: published. Such lines
 travel apart from ``Findings.text`` (``Findings.read``), as boxes only, to verification."""
 
+READ_SAFE_LETTERS = "read-safe-letters"
+"""``READ_SAFE``, for a line none of whose readings holds a digit ("Please knock"): the only
+published lines on whose untouched pixels verification excuses an unreadable re-check line
+(``verify._read_before``). Digits are where a confident misreading hides PHI ("7/3/26" read
+"7326"); a reading of letters only is never a date, an MRN or a phone number."""
+
+READ_LABELS = (READ_SAFE, READ_SAFE_LETTERS)
+"""The labels of published lines (``Findings.read``)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Findings:
@@ -337,8 +346,9 @@ class Findings:
     runs: tuple[DetectorRun, ...] = ()
     metadata: tuple[str, ...] = ()
     read: tuple[Detection, ...] = ()
-    """Text lines published as read safe (label ``READ_SAFE``): not regions, never their text;
-    verification excuses an unreadable re-check line on their untouched pixels."""
+    """Text lines published as read safe (labels ``READ_LABELS``): not regions, never their
+    text; verification excuses an unreadable re-check line on the untouched pixels of those
+    labelled ``READ_SAFE_LETTERS``."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,9 @@ bad setting or a renderer fault that leaves text uncovered must not pass verific
 
 One exception, for text the first pass published: a line the re-check cannot read (a fill
 beside it changed its crop) is accounted for where its pixels are the original's, unchanged,
-inside lines the first pass read with confidence and classified not PHI (``_read_before``).
-A re-check line read as PHI, a face or a code is never excused that way.
+inside lines the first pass read with confidence, classified not PHI and read as letters only
+(no digit in any reading: ``READ_SAFE_LETTERS``, ``_read_before``). A re-check line read as PHI,
+a face or a code is never excused that way.
 
 The fill of text not read with confidence spares the codes the copy keeps (``render.kept_codes``):
 coverage uses the renderer's own masks, and an unreadable re-check line counts the kept codes'
@@ -24,7 +25,15 @@ import numpy as np
 
 from photoguard.policy import UNREADABLE, text_outside_allowed_codes
 from photoguard.settings import Policy
-from photoguard.types import Action, Detection, Findings, LoadedImage, Region, RegionKind
+from photoguard.types import (
+    READ_SAFE_LETTERS,
+    Action,
+    Detection,
+    Findings,
+    LoadedImage,
+    Region,
+    RegionKind,
+)
 
 ROUNDS = 3
 """Render-and-check rounds before a copy that keeps showing new findings is blocked."""
@@ -33,14 +42,16 @@ FILLED_DIFF = 6.0
 an untouched region re-encoded as JPEG changes by about 1."""
 FLAT_STD = 3.0
 """A region this uniform in the original holds nothing to cover."""
-READ_EXCUSE = False
-"""Off. Hard-set seed 4 (n=8): 12/58 PHI strings leaked with it off, 13/58 with it on (decoys
-kept 0.50 -> 0.58). The string it let through, "7/3/26" on an EHR screen, the first pass had
-read "7326" at 0.97 (PP-OCR dropped both slashes): a confident misreading, so not PHI, and
-published. With the excuse off, the re-check could not read that line any more and redacted
-it; with it on, the line was excused as read safe before. The excuse is sound only if the first
-pass's confident readings are right; where they are not, the re-check's doubt is a second
-chance, so the shipped policy keeps the excuse off."""
+READ_EXCUSE = True
+"""On, for letters-only lines. Switched on for every published line, it let one PHI string
+through on hard-set seed 4 (n=8; 12/58 leaked off, 13/58 on): "7/3/26" on an EHR screen, which
+the first pass had read "7326" at 0.97 (PP-OCR dropped both slashes), a confident misreading,
+so not PHI, and published; the re-check could not read it any more. The excuse therefore
+covers only lines none of whose readings holds a digit (``READ_SAFE_LETTERS``): digits are
+where a confident misreading hides a date, an MRN or a phone number. Elsewhere the re-check's
+doubt stays a second chance. Hard-set seeds 0-4 (n=8, from 353fb99): decoys kept 10, 18->19,
+7, 12->13, 15 (of 19, 32, 23, 21, 24); PHI leaked, codes leaked and verification blocks
+unchanged on every seed. Most decoys lost in verification hold digits ("Bed 20") and stay lost."""
 READ_OUTSIDE = 0.1
 """Share of an unreadable re-check line's uncovered outline that may lie outside the lines the
 first pass published as read safe (see ``_read_before``)."""
@@ -91,8 +102,8 @@ def missed(
         found: the detectors' findings on ``written``.
         policy: styles and geometry the renderer used.
         read: the lines the first pass published as read safe (``Findings.read``): an
-            unreadable re-check line on their untouched pixels is accounted for (see
-            ``_read_before``).
+            unreadable re-check line on the untouched pixels of those read as letters only
+            (``READ_SAFE_LETTERS``) is accounted for (see ``_read_before``).
     """
     covered = [
         coverage(image.frames[i], frame, [r for r in regions if r.frame == i], policy)
@@ -101,12 +112,13 @@ def missed(
         for i, frame in enumerate(written.frames)
     ]
     text = text_outside_allowed_codes(found.text, found.barcodes)  # as decide() judges it
+    letters = [d for d in read if d.label == READ_SAFE_LETTERS]  # no digit: see READ_EXCUSE
     safe = (
         [
-            _outline_mask(c.shape, [d for d in read if d.frame == i], READ_MARGIN)
+            _outline_mask(c.shape, [d for d in letters if d.frame == i], READ_MARGIN)
             for i, c in enumerate(covered)
         ]
-        if READ_EXCUSE and read and any(d.label == UNREADABLE for d in text)
+        if READ_EXCUSE and letters and any(d.label == UNREADABLE for d in text)
         else []
     )
     detections = [f.detection for f in found.faces] + text + list(found.barcodes)
@@ -139,10 +151,11 @@ def _read_before(d: Detection, image, written, covered, safe) -> bool:
 
     The fill beside a published line changes its crop, so the re-check may read it badly. It
     is accounted for only when it is labelled unreadable (never PHI, a face or a code), the
-    part of its outline the copy does not cover lies inside lines the first pass published
-    (``READ_MARGIN`` around them; at most ``READ_OUTSIDE`` of it elsewhere), and the written
-    pixels there are the original's (mean change under ``UNTOUCHED_DIFF``): the first pass
-    read those very pixels and published them.
+    part of its outline the copy does not cover lies inside lines the first pass published as
+    letters only (``safe``, of ``READ_SAFE_LETTERS`` lines; ``READ_MARGIN`` around them; at
+    most ``READ_OUTSIDE`` of it elsewhere), and the written pixels there are the original's
+    (mean change under ``UNTOUCHED_DIFF``): the first pass read those very pixels and
+    published them.
     """
     if d.kind is not RegionKind.TEXT or d.label != UNREADABLE:
         return False

@@ -41,7 +41,16 @@ from photoguard.detect.textread import (
 )
 from photoguard.detect.textread import confident_pp as _confident_pp
 from photoguard.detect.textregions import _Region, find_text_regions
-from photoguard.types import READ_SAFE, Box, Detection, OcrLine, OcrWord, RegionKind, TextLine
+from photoguard.types import (
+    READ_SAFE,
+    READ_SAFE_LETTERS,
+    Box,
+    Detection,
+    OcrLine,
+    OcrWord,
+    RegionKind,
+    TextLine,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,7 +69,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "15"
+VERSION = "16"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -332,7 +341,8 @@ def classify_lines(
         lines: what ``read_lines`` returned.
         rules: deny/allow lists and policy switches.
         read: if given, receives each line that is published (read with confidence, no PHI)
-            as a detection labelled ``READ_SAFE`` (its box and outline, never its text).
+            as a detection labelled ``READ_SAFE``, or ``READ_SAFE_LETTERS`` where no reading
+            of it holds a digit (its box and outline, never its text).
     """
     from photoguard.detect.phi import PhiRules, classify
 
@@ -358,7 +368,9 @@ def classify_lines(
             # beside PHI (phi's rule 4) do not outvote the trusted reading
             labels = set()
             if read is not None:
-                read.append(Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=READ_SAFE,
+                digits = any(c.isdigit() for r in line.readings for c in r.text)  # any reader
+                kind = READ_SAFE if digits else READ_SAFE_LETTERS
+                read.append(Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=kind,
                                       polygon=_outward(line.quad)))  # fmt: skip
         for label in sorted(labels):
             polygon = _outward(line.fill or line.quad)
