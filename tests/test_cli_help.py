@@ -78,3 +78,22 @@ def test_examples_can_be_pasted(args):
 def test_brackets_are_shown_not_read_as_markup():
     assert "[[authorization]]" in _help(["consent", "import"])
     assert "[registry]" in _help(["consent", "add"])
+
+
+def test_python_dash_m_runs_the_same_command_line(tmp_path):
+    """`python -m photoguard` is the script: same usage line, same exit codes."""
+    import subprocess
+    import sys
+
+    shown = subprocess.run(
+        [sys.executable, "-m", "photoguard", "--help"], capture_output=True, text=True
+    )
+    assert shown.returncode == 0
+    assert "Usage: photoguard" in shown.stdout
+    missing = subprocess.run(
+        [sys.executable, "-m", "photoguard", "check", str(tmp_path / "nothing-here")],
+        capture_output=True,
+        text=True,
+    )
+    assert missing.returncode != 0
+    assert "Traceback" not in missing.stderr + missing.stdout
