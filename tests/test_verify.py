@@ -279,6 +279,9 @@ def test_a_published_line_is_marked_letters_only_only_when_no_reading_holds_a_di
     assert published(("ppocr", "ROOM 710")) == READ_SAFE
     assert published(("ppocr", "Please knock"), ("tesseract", "P1ease knock")) == READ_SAFE
     assert published(("ppocr", "Visiting hours 9-5")) == READ_SAFE
+    # a number read wholly as digit look-alikes is still a number: no excuse
+    assert published(("ppocr", "Bed lOlO"), ("tesseract", "Bed lOlO")) == READ_SAFE
+    assert published(("ppocr", "Gate OI/IO"), ("tesseract", "Gate OI/IO")) == READ_SAFE
 
 
 @pytest.mark.usefixtures("tesseract", "excuse_on")

@@ -17,6 +17,23 @@ def digitish(token: str) -> str:
     )
 
 
+def may_be_number(text: str) -> bool:
+    """Whether a reading may hold a number: a digit, or a word of two or more characters that
+    are all OCR's look-alikes of digits (``DIGITISH``: "lOlO" for 1010, "OI/IO" for 01/10), a
+    number read wholly as letters, which ``digitish`` (it needs a digit to start from) leaves
+    alone."""
+    if any(c.isdigit() for c in text):
+        return True
+    for word in text.split():
+        chars = [c for c in word if c.isalnum() or c == "|"]
+        if len(chars) >= 2 and all(c in _LOOKALIKES for c in chars):
+            return True
+    return False
+
+
+_LOOKALIKES = frozenset(chr(k) for k in pat.DIGITISH)
+
+
 def plausible_date(s: str) -> bool:
     nums = [int(x) for x in re.findall(r"\d+", s)]
     if len(nums) == 2 and "/" in s:

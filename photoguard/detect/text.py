@@ -29,6 +29,7 @@ from photoguard.detect import ocr_ppocr as pp
 from photoguard.detect.linereach import reach
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines
 from photoguard.detect.ocr_tesseract import split_block, tesseract_version
+from photoguard.detect.phi_words import may_be_number
 from photoguard.detect.secondlook import finer_lines
 from photoguard.detect.smalltext import fine_lines
 from photoguard.detect.textread import (
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 NAME = "text"
-VERSION = "16"
+VERSION = "17"
 _SUPPORT = 0.02
 """Mean DB probability that confirms a glyph-finder candidate as text. On dev seeds 0 and 1 the
 glyph-only PHI lines (3 of 289: light-on-dark monitor text) score 0.08-0.17, and lines of an
@@ -368,7 +369,7 @@ def classify_lines(
             # beside PHI (phi's rule 4) do not outvote the trusted reading
             labels = set()
             if read is not None:
-                digits = any(c.isdigit() for r in line.readings for c in r.text)  # any reader
+                digits = any(may_be_number(r.text) for r in line.readings)  # any reader
                 kind = READ_SAFE if digits else READ_SAFE_LETTERS
                 read.append(Detection(RegionKind.TEXT, line.box, 0.0, NAME, label=kind,
                                       polygon=_outward(line.quad)))  # fmt: skip
