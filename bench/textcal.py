@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 from bench import leaks, textset  # noqa: E402
-from photoguard.detect import ocr_angle, text, textread  # noqa: E402
+from photoguard.detect import agreement, ocr_angle, text, textread  # noqa: E402
 from photoguard.detect import ocr_ppocr as pp  # noqa: E402
 from photoguard.detect.ocr_tesseract import read_lines as tesseract_lines  # noqa: E402
 from photoguard.detect.phi import classify, edit_distance  # noqa: E402
@@ -49,7 +49,7 @@ TESS_GRID = (30, 40, 50, 60, 70, 75, 80, 85, 88, 90, 92, 94, 96)
 FLIP_GRID = (0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
 
-norm = textread.norm
+norm = agreement.norm
 
 
 def cer(reading: str, label: str) -> float:
@@ -122,14 +122,14 @@ def measure(rgb: np.ndarray, lines: list[tuple[str, object, bool]]) -> list[dict
                 # textread.confident also wants about as many characters as PP-OCR saw
                 tess_conf=tess_conf if words and chars >= 0.8 * seen else -1.0,
                 tess_right=cer(tess_text, label) <= RIGHT_CER,
-                # the two readers' agreement (textread.agree, before its thresholds)
-                agree=len(norm(r.text)) >= textread.AGREE_MIN and norm(r.text) == norm(tess_text),
+                # the two readers' agreement (agreement.agree, before its thresholds)
+                agree=len(norm(r.text)) >= agreement.AGREE_MIN and norm(r.text) == norm(tess_text),
                 agree_pp=r.confidence,
                 agree_tess=tess_conf,
                 p_up=flip[k],
                 turn=true_turn(quad, boxes[k]),
                 turn_conf=(turns[2 * k].confidence, turns[2 * k + 1].confidence),
-                near_len=textread.near_length(r, words),
+                near_len=agreement.near_length(r, words),
                 phi_read=bool(classify([*readings, *tl])),
                 label=label,
                 pp_text=r.text,
@@ -227,11 +227,11 @@ NEAR_GRID = [(a, b, m) for m in (4, 6, 8) for a in (0.5, 0.7, 0.8, 0.9) for b in
 
 def _trusted(r) -> bool:
     """Read with confidence by the readers' own thresholds or their exact agreement."""
-    agreed = r["agree"] and r["agree_pp"] >= textread.AGREE_PP
+    agreed = r["agree"] and r["agree_pp"] >= agreement.AGREE_PP
     return (
         r["pp_conf"] >= text.PP_CONF
         or r["tess_conf"] >= text.TESS_CONF
-        or (agreed and r["agree_tess"] >= textread.AGREE_TESS)
+        or (agreed and r["agree_tess"] >= agreement.AGREE_TESS)
     )
 
 
@@ -280,9 +280,9 @@ def near_table(rows) -> list[str]:
     used = [
         r
         for r in rows
-        if r["near_len"] >= textread.NEAR_MIN
-        and r["agree_pp"] >= textread.NEAR_PP
-        and r["agree_tess"] >= textread.NEAR_TESS
+        if r["near_len"] >= agreement.NEAR_MIN
+        and r["agree_pp"] >= agreement.NEAR_PP
+        and r["agree_tess"] >= agreement.NEAR_TESS
         and not _trusted(r)
     ]
     after = wrong + sum(not (r["pp_right"] or r["tess_right"]) for r in used)
@@ -291,8 +291,8 @@ def near_table(rows) -> list[str]:
         "",
         f"Before near agreement: {len(trusted)} confident lines, {wrong} read wrong by both "
         f"readers ({wrong / max(len(trusted), 1):.1%}). Chosen: "
-        f"{best[:3] if best else None} (in use: {textread.NEAR_PP:g}, "
-        f"{textread.NEAR_TESS:g}, {textread.NEAR_MIN}: {total} confident lines, {after} "
+        f"{best[:3] if best else None} (in use: {agreement.NEAR_PP:g}, "
+        f"{agreement.NEAR_TESS:g}, {agreement.NEAR_MIN}: {total} confident lines, {after} "
         f"read wrong by both, {after / max(total, 1):.1%}). PHI lines read with confidence that "
         f"no reading classifies as PHI (a label on another line, or a classification gap): "
         f"{gaps}.",
@@ -313,10 +313,10 @@ def _paths(r, unread: float, length: float) -> bool:
     long_enough = r["seen"] >= length * r["tess_chars"] and r["unread_tess"] < unread
     if r["tess_conf"] >= text.TESS_CONF and long_enough:
         return True
-    agreed = r["agree"] and r["agree_pp"] >= textread.AGREE_PP
-    agreed = agreed and r["agree_tess"] >= textread.AGREE_TESS
-    nearly = r["near_len"] >= textread.NEAR_MIN and r["agree_pp"] >= textread.NEAR_PP
-    nearly = nearly and r["agree_tess"] >= textread.NEAR_TESS
+    agreed = r["agree"] and r["agree_pp"] >= agreement.AGREE_PP
+    agreed = agreed and r["agree_tess"] >= agreement.AGREE_TESS
+    nearly = r["near_len"] >= agreement.NEAR_MIN and r["agree_pp"] >= agreement.NEAR_PP
+    nearly = nearly and r["agree_tess"] >= agreement.NEAR_TESS
     return read_all and (agreed or nearly)
 
 
@@ -418,8 +418,8 @@ def agree_table(rows, base_n: int, base_wrong: int) -> list[str]:
             out.append(f"| {a:g}{mark} | {b:g} | {n} | {wrong} | {n_phi} | {wrong_phi} |")
     out += [
         "",
-        f"Chosen: {best[:2] if best else None} (in use: {textread.AGREE_PP:g}, "
-        f"{textread.AGREE_TESS:g}; at least {textread.AGREE_MIN} letters or digits).",
+        f"Chosen: {best[:2] if best else None} (in use: {agreement.AGREE_PP:g}, "
+        f"{agreement.AGREE_TESS:g}; at least {agreement.AGREE_MIN} letters or digits).",
     ]
     return out
 
@@ -452,20 +452,20 @@ def report(rows, seeds, n: int, textset_n: int) -> str:
         f"{sum(r['pp_right'] for r in rows)}/{total}, Tesseract "
         f"{sum(r['tess_right'] for r in rows)}/{total}.",
         "",
-        "### The two readers agreeing (textread.agree)",
+        "### The two readers agreeing (agreement.agree)",
         "",
         f"Lines neither reader's own threshold accepts, accepted because PP-OCR and Tesseract "
-        f"read the same string (textread.norm) at these confidences. Chosen: the pair adding "
+        f"read the same string (agreement.norm) at these confidences. Chosen: the pair adding "
         f"the most lines while all confident readings ({len(base)} by the readers' own "
         f"thresholds, {base_wrong} wrong, plus those added) stay within {TARGET:.0%} wrong, and "
         f"the PHI lines added too.",
         "",
         *agree_table(rows, len(base), base_wrong),
         "",
-        "### The two readers agreeing but for one character (textread.near)",
+        "### The two readers agreeing but for one character (agreement.near)",
         "",
         "Lines no other rule accepts, accepted because the readings are one edit apart "
-        "(textread.norm), the difference is in no word with a digit and no letter or digit in "
+        "(agreement.norm), the difference is in no word with a digit and no letter or digit in "
         "its place makes either reading PHI, at these confidences and lengths. Chosen: the "
         f"most lines added with all confident readings within {TARGET:.0%} wrong and no PHI "
         "line added that no reading classifies as PHI.",

@@ -8,8 +8,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from photoguard.detect import agreement, textread
 from photoguard.detect import ocr_ppocr as pp
-from photoguard.detect import textread
 from photoguard.types import Box, OcrLine, OcrWord, TextLine
 
 
@@ -40,7 +40,7 @@ def tess(text: str, conf: float = 60.0) -> list[OcrLine]:
 )
 def test_two_readings_one_letter_apart_are_read_with_confidence(pp_text, tess_text):
     r, t = reading(pp_text), tess(tess_text)
-    assert not textread.confident_pp(r) and not textread.agree(r, t)
+    assert not textread.confident_pp(r) and not agreement.agree(r, t)
     assert textread.confident(r, t)
 
 
@@ -64,8 +64,8 @@ def test_readings_one_character_apart_that_could_be_phi_are_not_trusted(pp_text,
 
 def test_near_agreement_needs_pp_ocr_fairly_sure():
     t = tess("WELCOME TO ROOM")
-    assert textread.confident(reading("WELCOME TO ROON", prob=textread.NEAR_PP + 0.02), t)
-    assert not textread.confident(reading("WELCOME TO ROON", prob=textread.NEAR_PP - 0.05), t)
+    assert textread.confident(reading("WELCOME TO ROON", prob=agreement.NEAR_PP + 0.02), t)
+    assert not textread.confident(reading("WELCOME TO ROON", prob=agreement.NEAR_PP - 0.05), t)
 
 
 def blobs(
