@@ -73,11 +73,15 @@ def find(image: LoadedImage, ctx: CheckContext, match: bool = True) -> Findings:
                 barcodes += _at(index, [d for d in barcodes if d.frame == first])
                 continue
             first_of[digest] = index
-        faces += _at(index, _run(runs, "faces", lambda f=frame: _faces(f, ctx, match)))
+        calls = {"faces": lambda f=frame: _faces(f, ctx, match)}
         if policy.text:
-            text += _at(index, _run(runs, "text", lambda f=frame: _text(f, ctx)))
+            calls["text"] = lambda f=frame: _text(f, ctx)
         if policy.barcodes:
-            barcodes += _at(index, _run(runs, "barcodes", lambda f=frame: _barcodes(f, ctx)))
+            calls["barcodes"] = lambda f=frame: _barcodes(f, ctx)
+        found = _run_stages(runs, calls)
+        faces += _at(index, found["faces"])
+        text += _at(index, found.get("text", []))
+        barcodes += _at(index, found.get("barcodes", []))
     if ctx.decisions:
         from photoguard.match import apply_reviews
 
@@ -105,19 +109,76 @@ def _at(index: int, items: list) -> list:
     return out
 
 
-def _run(runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str]]) -> list:
-    """Run one stage, record its timing and version; an exception is recorded, not raised."""
-    started = time.perf_counter()
+CONCURRENT = True
+"""Run the text stage beside the faces and barcodes stages (see ``_run_stages``) in a process
+that has more than one core to itself. Set False to time each stage's CPU on its own."""
+
+
+def _run_stages(
+    runs: dict[str, DetectorRun], calls: dict[str, Callable[[], tuple[list, str]]]
+) -> dict[str, list]:
+    """Run the stages of one frame; each one's detections by stage name, runs recorded in the
+    order of ``calls`` whatever order they finish in.
+
+    The stages share nothing but the frame they read, so the text stage (the longest: its
+    line recognition keeps about one core busy) runs on a thread beside the faces and barcodes
+    stages, which run one after the other on this one: onnxruntime, OpenCV, zxing-cpp and
+    Tesseract's process all work outside the GIL. The detections are those of running them
+    one after another. Worker processes that share the cores out (one thread each) run them in
+    turn.
+    """
+    from photoguard.detect.runtime import threads
+
+    timed = {stage: _timed(call) for stage, call in calls.items()}
+    if not CONCURRENT or threads() < 2 or "text" not in timed:
+        return {stage: _run(runs, stage, call) for stage, call in timed.items()}
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1, thread_name_prefix="photoguard-text") as pool:
+        text = pool.submit(timed["text"])
+        done = {s: _outcome(c) for s, c in timed.items() if s != "text"}
+        done["text"] = _outcome(text.result)
+    return {stage: _run(runs, stage, done[stage]) for stage in timed}
+
+
+def _timed(call: Callable[[], tuple[list, str]]) -> Callable[[], tuple[list, str, float]]:
+    def run() -> tuple[list, str, float]:
+        started = time.perf_counter()
+        found, version = call()
+        return found, version, time.perf_counter() - started
+
+    return run
+
+
+def _outcome(call: Callable[[], tuple[list, str, float]]) -> Callable[[], tuple[list, str, float]]:
+    """``call`` run now; a callable that returns its result or raises its exception again."""
+    try:
+        value = call()
+    except Exception as exc:  # noqa: BLE001 - raised again, in stage order, by _run
+        error = exc
+
+        def fail() -> tuple[list, str, float]:
+            raise error
+
+        return fail
+    return lambda: value
+
+
+def _run(
+    runs: dict[str, DetectorRun], stage: str, call: Callable[[], tuple[list, str, float]]
+) -> list:
+    """Record one stage's outcome: its timing and version; an exception is recorded, not
+    raised (but a missing model or Tesseract is)."""
     previous = runs.get(stage)
     try:
-        found, version = call()
+        found, version, seconds = call()
     except EnvironmentProblem:
         raise
     except Exception as exc:  # noqa: BLE001 - a detector crash must block the file, not pass it
         runs[stage] = DetectorRun(stage, "unknown", ok=False, error=_crash_message(exc))
         return []
     if previous is None or previous.ok:
-        elapsed = time.perf_counter() - started + (previous.seconds if previous else 0.0)
+        elapsed = seconds + (previous.seconds if previous else 0.0)
         runs[stage] = DetectorRun(stage, version, ok=True, seconds=elapsed)
     return found
 
