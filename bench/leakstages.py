@@ -127,7 +127,8 @@ def diagnose(seed: int, n: int, work: Path) -> list[dict]:
             row["cand"] = _best(poly, [b for b, _ in seen["_glyph_candidates"]], shape)[0]
             row["blobs"] = _best(poly, [b for b, _r, _l in seen["_blobs"]], shape)[0]
             kept = [(_cover(poly, ln.quad, shape), ln.confident) for ln in lines]
-            row["line"], row["sure"] = max(kept, key=lambda t: t[0], default=(0.0, False))
+            row["line"], sure = max(kept, key=lambda t: t[0], default=(0.0, False))
+            row["sure"] = sure and row["line"] > 0  # the confidence of the line covering it
             polys = [r["polygon"] for r in regions[Path(file).name] if r.get("polygon")]
             row["redacted"] = max((_cover(poly, p, shape) for p in polys), default=0.0)
             row["class"] = _classify(row)
