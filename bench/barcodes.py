@@ -96,10 +96,9 @@ def score(module, folder: Path, misses: list | None = None) -> dict:
     return t
 
 
-def miss_line(where: str, shape, code: dict, covered: float) -> str:
-    """A code not found, as the classes of misses are told apart: its symbology, length and
-    bar height (px), tilt (degrees), module (px: its length over its module count) and the
-    photo's long side (the bar search works at ``WORK_SIDE``)."""
+def code_geometry(code: dict) -> tuple[float, float, float, float]:
+    """(length, bar height, module, tilt) of a labelled code: px, px, px (its length over its
+    module count, from the payload re-encoded by zxing-cpp) and degrees."""
     import zxingcpp
 
     p = np.array(code["poly"], float)
@@ -109,10 +108,18 @@ def miss_line(where: str, shape, code: dict, covered: float) -> str:
     bits = np.asarray(
         zxingcpp.create_barcode(code["payload"], fmt).to_image(scale=1, add_quiet_zones=False)
     )
-    tilt = np.degrees(np.arctan2(along[1], along[0]))
+    tilt = float(np.degrees(np.arctan2(along[1], along[0])))
+    return length, height, length / bits.shape[1], tilt
+
+
+def miss_line(where: str, shape, code: dict, covered: float) -> str:
+    """A code not found, as the classes of misses are told apart: its symbology, length and
+    bar height (px), tilt (degrees), module (px) and the photo's long side (the bar search
+    works at ``WORK_SIDE``)."""
+    length, height, module, tilt = code_geometry(code)
     return (
         f"miss {where} {code['symbology']} {length:.0f}x{height:.0f} px, tilt {tilt:.0f}, "
-        f"module {length / bits.shape[1]:.2f} px, photo {max(shape[:2])} px, covered {covered:.2f}"
+        f"module {module:.2f} px, photo {max(shape[:2])} px, covered {covered:.2f}"
     )
 
 

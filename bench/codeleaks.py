@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import leaks  # noqa: E402
+from bench.barcodes import code_geometry  # noqa: E402
 from bench.text import coverage  # noqa: E402
 from photoguard.detect import barcodes  # noqa: E402
 
@@ -44,33 +45,17 @@ def _scorer():
 
 
 def painted(rgb: np.ndarray, dets) -> np.ndarray:
-    """The grey image with the redacting detections filled as the renderer fills them."""
+    """``rgb`` with the redacting detections filled black as the renderer fills them: the
+    renderer's own outlines (``render.outline_mask``), grown by the default text padding."""
     import cv2
 
-    mask = np.zeros(rgb.shape[:2], np.uint8)
-    for d in dets:
-        b = d.box
-        corners = ((b.x0, b.y0), (b.x1 - 1, b.y0), (b.x1 - 1, b.y1 - 1), (b.x0, b.y1 - 1))
-        cv2.fillPoly(mask, [np.array(d.polygon or corners, np.int32)], 1)
+    from photoguard.render import outline_mask
+
+    mask = outline_mask(rgb.shape, dets).astype(np.uint8)
     mask = cv2.dilate(mask, np.ones((2 * PADDING + 1,) * 2, np.uint8))
     out = rgb.copy()
     out[mask.astype(bool)] = 0
     return out
-
-
-def module_px(code: dict) -> tuple[float, float, float, float]:
-    """(length, height, module px, tilt deg) of a labelled code."""
-    import zxingcpp
-
-    p = np.array(code["poly"], float)
-    along, across = p[1] - p[0], p[3] - p[0]
-    length, height = float(np.hypot(*along)), float(np.hypot(*across))
-    fmt = getattr(zxingcpp.BarcodeFormat, code["symbology"])
-    bits = np.asarray(
-        zxingcpp.create_barcode(code["payload"], fmt).to_image(scale=1, add_quiet_zones=False)
-    )
-    tilt = float(np.degrees(np.arctan2(along[1], along[0])))
-    return length, height, length / bits.shape[1], tilt
 
 
 def seen(gray: np.ndarray, poly) -> str:
@@ -131,7 +116,7 @@ def run(seed: int, n: int, verbose: bool, ls) -> dict:
             if st["share"] >= ls.LEAK_SHARE:
                 t["leaked"] += 1
                 if verbose:
-                    length, height, mod, tilt = module_px(code)
+                    length, height, mod, tilt = code_geometry(code)
                     print(
                         f"leak {rec['file']} {code['symbology']} {length:.0f}x{height:.0f} px "
                         f"module {mod:.2f} tilt {tilt:.0f} photo {max(rgb.shape[:2])} "

@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.leaks import HELD_OUT, WORK  # noqa: E402
+from bench.text import coverage  # noqa: E402
 
 _SEEN = 1 / 3  # share of a string a box must cover to count as having seen it
 _STAGES = ("finer_lines", "fine_lines", "find_text_regions", "_glyph_candidates", "_blobs")
@@ -72,16 +73,8 @@ class _PpProxy:
 
 
 def _cover(poly, quad, shape) -> float:
-    """Share of the label polygon ``poly`` inside ``quad``."""
-    import cv2
-    import numpy as np
-
-    a = np.zeros(shape, np.uint8)
-    b = np.zeros(shape, np.uint8)
-    cv2.fillPoly(a, [np.round(np.asarray(poly, np.float64)).astype(np.int32)], 1)
-    cv2.fillPoly(b, [np.round(np.asarray(quad, np.float64)).astype(np.int32)], 1)
-    area = int(a.sum())
-    return float((a & b).sum()) / area if area else 0.0
+    """Share of the label polygon ``poly`` inside ``quad`` (four corners)."""
+    return coverage(poly, [tuple(map(tuple, quad))], shape)
 
 
 def _best(poly, boxes, shape) -> tuple[float, object]:
